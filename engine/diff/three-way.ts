@@ -1,0 +1,164 @@
+import type {FieldChange} from '../model/plan.js'
+import {getPath, isPlainObject, valuesEqual} from './values.js'
+
+/** What the diff needs to know of a field; read from the kind schema's `x-cardform-*` keywords. */
+export interface FieldSemantics {
+  immutable?: true | {when: Array<{from?: unknown; to?: unknown}>}
+  oneWay?: {on: unknown}
+  serverComputed?: true
+  writeOnly?: true
+  managed?: true
+  serverDefault?: unknown
+  longText?: true
+  listKey?: string
+  endpoint?: string
+}
+
+/** Semantics of the field at a dotted spec path (`balance_information.need_balance`), undefined when plain. */
+export type SemanticsLookup = (path: string) => FieldSemantics | undefined
+
+export interface ThreeWayInput {
+  /** The spec as written (after interpolation). */
+  desired: Record<string, unknown>
+  /** What cardform applied last time, readable fields only; undefined for a card not yet created. */
+  applied: Record<string, unknown> | undefined
+  /** The write-only fields as last applied (`{rights: {...}}`). */
+  writeOnly: Record<string, unknown>
+  /** The live card from GET; undefined when not refreshed (the applied values stand in for it). */
+  live: Record<string, unknown> | undefined
+  lookup: SemanticsLookup
+}
+
+export interface OneWayReversal {
+  path: string
+  before: unknown
+  after: unknown
+}
+
+export interface ThreeWayResult {
+  /** What apply must change: desired vs current, each tagged with whether config or drift caused it. */
+  changes: FieldChange[]
+  /** Live differs from last-applied (shown in the drift section even when the spec now agrees with live). */
+  drift: FieldChange[]
+  /** Managed leaves that stay as they are. */
+  unchanged: number
+  /** Fields cardform set last time that the spec no longer sets, and that the API cannot clear. */
+  abandoned: string[]
+  /** One-way fields the spec would switch off. */
+  reversals: OneWayReversal[]
+}
+
+/** True when `path` or one of its ancestors has the semantic `key`. */
+export function inherits(lookup: SemanticsLookup, path: string, key: keyof FieldSemantics): boolean {
+  const parts = path.split('.')
+  for (let i = parts.length; i > 0; i--) {
+    const s = lookup(parts.slice(0, i).join('.'))
+    if (s && s[key] !== undefined) return true
+  }
+  return false
+}
+
+/**
+ * Leaves of the union of two objects. Plain objects are descended into; arrays and scalars are leaves (a list is
+ * sent whole by the API, so it is compared whole, and displayed by key when the schema names one).
+ */
+function leafPaths(a: unknown, b: unknown, prefix: string[], out: string[][]): void {
+  const keys = new Set<string>()
+  if (isPlainObject(a)) for (const k of Object.keys(a)) keys.add(k)
+  if (isPlainObject(b)) for (const k of Object.keys(b)) keys.add(k)
+  for (const key of [...keys].sort()) {
+    const av = isPlainObject(a) ? a[key] : undefined
+    const bv = isPlainObject(b) ? b[key] : undefined
+    const path = [...prefix, key]
+    if ((isPlainObject(av) || av === undefined) && (isPlainObject(bv) || bv === undefined) && (isPlainObject(av) || isPlainObject(bv))) {
+      leafPaths(av, bv, path, out)
+    } else {
+      out.push(path)
+    }
+  }
+}
+
+function immutableChange(s: FieldSemantics | undefined, before: unknown, after: unknown): boolean {
+  if (!s?.immutable) return false
+  if (s.immutable === true) return true
+  return s.immutable.when.some(
+    (rule) => ('from' in rule && valuesEqual(rule.from, before)) || ('to' in rule && valuesEqual(rule.to, after)),
+  )
+}
+
+/** Immutability may be declared on an ancestor (the whole `brand` object). */
+function forcesReplacement(lookup: SemanticsLookup, path: string, before: unknown, after: unknown): boolean {
+  const parts = path.split('.')
+  for (let i = parts.length; i > 0; i--) {
+    if (immutableChange(lookup(parts.slice(0, i).join('.')), before, after)) return true
+  }
+  return false
+}
+
+export function diffThreeWay(input: ThreeWayInput): ThreeWayResult {
+  const {desired, lookup} = input
+  const applied = {...(input.applied ?? {}), ...input.writeOnly}
+  const result: ThreeWayResult = {changes: [], drift: [], unchanged: 0, abandoned: [], reversals: []}
+  const paths: string[][] = []
+  leafPaths(desired, applied, [], paths)
+
+  for (const parts of paths) {
+    const path = parts.join('.')
+    if (inherits(lookup, path, 'serverComputed') || inherits(lookup, path, 'managed')) continue
+    const s = lookup(path)
+    const writeOnly = inherits(lookup, path, 'writeOnly')
+    const d = getPath(desired, parts)
+    const a = getPath(applied, parts)
+    const l = writeOnly || input.live === undefined ? a : getPath(input.live, parts)
+    const longText = s?.longText ? ({long_text: true} as const) : {}
+    const wo = writeOnly ? ({write_only: true} as const) : {}
+
+    // Drift: the live value moved away from what cardform applied (only readable fields can drift).
+    if (!writeOnly && input.live !== undefined && a !== undefined && !valuesEqual(a, l)) {
+      result.drift.push({path, ...present('before', a), ...present('after', l), source: 'drift', ...longText})
+    }
+
+    let target: unknown
+    if (d !== undefined) {
+      target = d
+    } else if (a !== undefined) {
+      // The spec stopped setting a field cardform set last time: return it to the server's default when the
+      // schema names one; otherwise the API has no way to clear it, so it stays and cardform stops managing it.
+      if (s?.serverDefault === undefined) {
+        result.abandoned.push(path)
+        continue
+      }
+      target = s.serverDefault
+    } else {
+      continue // never set by cardform: someone else's field, or a server default
+    }
+
+    if (valuesEqual(target, l) || (l === undefined && s?.serverDefault !== undefined && valuesEqual(target, s.serverDefault))) {
+      result.unchanged++
+      continue
+    }
+    const change: FieldChange = {
+      path,
+      ...present('before', l),
+      ...present('after', d === undefined ? target : d),
+      source: input.applied !== undefined && valuesEqual(d, a) ? 'drift' : 'config',
+      ...longText,
+      ...wo,
+    }
+    if (input.applied !== undefined && forcesReplacement(lookup, path, l, target)) change.forces_replacement = true
+    if (s?.oneWay) {
+      const on = s.oneWay.on
+      if (valuesEqual(l, on) && !valuesEqual(target, on)) {
+        result.reversals.push({path, before: l, after: target})
+        continue
+      }
+      if (valuesEqual(target, on)) change.irreversible = true
+    }
+    result.changes.push(change)
+  }
+  return result
+}
+
+function present<K extends string>(key: K, value: unknown): {[P in K]?: unknown} {
+  return value === undefined ? {} : ({[key]: value} as {[P in K]: unknown})
+}

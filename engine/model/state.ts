@@ -1,0 +1,53 @@
+import type {Address} from './address.js'
+
+/**
+ * The state document: what cardform applied last time, and what the API cannot tell it (card ids, the rights
+ * block, out_request_no). Versioned, schema-checked on every read (schemas/state.schema.json), written atomically
+ * after every remote change.
+ *
+ * `serial` grows by one on every write; `lineage` is fixed when the state is created. A saved plan records both and
+ * apply refuses it when they moved.
+ */
+export const STATE_VERSION = 1
+
+export interface StateDocument {
+  version: number
+  serial: number
+  lineage: string
+  cardform_version: string
+  /** Keyed by address. */
+  resources: Record<Address, ResourceState>
+  /**
+   * How many cards each address has had. out_request_no is derived from it, so a card re-created after a deletion
+   * never reuses the key of the card that was deleted (the API would answer with the old card).
+   */
+  generations: Record<Address, number>
+}
+
+export interface ResourceState {
+  kind: string
+  name: string
+  /**
+   * `creating`: a create was journaled (out_request_no and body written before the POST) and its outcome is unknown;
+   * the next apply repeats the POST with the same key and body, which the API answers with the same card.
+   * `created`: the card exists with `remote_id`.
+   */
+  status: 'creating' | 'created'
+  remote_id?: string
+  out_request_no: string
+  generation: number
+  /** The spec cardform applied last time (for a `creating` card: the spec it is creating). */
+  applied: Record<string, unknown>
+  /** Values GET cannot return (the rights block), as last applied. */
+  write_only: Record<string, unknown>
+  /** The create body journaled before the POST, so a resumed create sends the identical bytes. */
+  create_body?: Record<string, unknown>
+  /** sha256 of the live card as last read or written. */
+  live_fingerprint?: string
+  /** Set once a step other than create has been journaled but not confirmed (diagnostics only). */
+  updated_at: string
+}
+
+export function emptyState(lineage: string, version: string): StateDocument {
+  return {version: STATE_VERSION, serial: 0, lineage, cardform_version: version, resources: {}, generations: {}}
+}
