@@ -44,7 +44,7 @@ export interface ResourceState {
   create_body?: Record<string, unknown>
   /** sha256 of the live card as last read or written. */
   live_fingerprint?: string
-  /** Set once a step other than create has been journaled but not confirmed (diagnostics only). */
+  /** When this entry was last written. */
   updated_at: string
 }
 

@@ -1,0 +1,64 @@
+/** Errors of the state layer. Each says what failed and where; none is ever the user's spec's fault. */
+export class StateError extends Error {
+  override name = 'StateError'
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The state file exists but cannot be trusted: it is refused and left byte-for-byte untouched. */
+export class StateCorruptError extends StateError {
+  override name = 'StateCorruptError'
+  constructor(location: string, why: string) {
+    super(
+      `state at ${location} is unreadable: ${why}. It was left untouched; restore it from ${location}.backup ` +
+        `or fix it by hand`,
+      'state-corrupt',
+    )
+  }
+}
+
+export class StateVersionError extends StateError {
+  override name = 'StateVersionError'
+  constructor(location: string, found: number, supported: number) {
+    super(
+      `state at ${location} has format version ${found}, written by a newer cardform (this one reads up to ` +
+        `${supported}); upgrade cardform. The file was left untouched`,
+      'state-version',
+    )
+  }
+}
+
+export interface LockInfo {
+  id: string
+  operation: string
+  who: string
+  host: string
+  pid: number
+  created: string
+  version: string
+}
+
+export function describeLock(l: LockInfo): string {
+  return `lock ${l.id} held by ${l.who} on ${l.host} (pid ${l.pid}) for ${l.operation} since ${l.created}`
+}
+
+export class LockHeldError extends StateError {
+  override name = 'LockHeldError'
+  constructor(
+    location: string,
+    readonly holder: LockInfo,
+    waitedMs: number,
+  ) {
+    super(
+      `state at ${location} is locked: ${describeLock(holder)}` +
+        (waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)}s)` : '') +
+        `. Wait for it to finish, retry with --lock-timeout, or, if that run is gone, ` +
+        `\`cardform force-unlock ${holder.id}\``,
+      'state-locked',
+    )
+  }
+}

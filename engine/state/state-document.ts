@@ -1,0 +1,38 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {Ajv, type ValidateFunction} from 'ajv'
+import {schemasDir} from '../paths.js'
+import {STATE_VERSION, type StateDocument} from '../model/state.js'
+import {StateCorruptError, StateVersionError} from './errors.js'
+
+let validator: ValidateFunction | undefined
+
+function validate(): ValidateFunction {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(path.join(schemasDir, 'state.schema.json'), 'utf8')) as object
+    validator = new Ajv({allErrors: true, strict: true}).compile(schema)
+  }
+  return validator
+}
+
+/** Parse and check a state document. Throws StateCorruptError / StateVersionError; never repairs. */
+export function parseState(text: string, location: string): StateDocument {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    throw new StateCorruptError(location, `not valid JSON (${(e as Error).message})`)
+  }
+  const version = (doc as {version?: unknown} | null)?.version
+  if (typeof version === 'number' && version > STATE_VERSION) throw new StateVersionError(location, version, STATE_VERSION)
+  const v = validate()
+  if (!v(doc)) {
+    const first = v.errors?.slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    throw new StateCorruptError(location, `does not match the state schema: ${first}`)
+  }
+  return doc as StateDocument
+}
+
+export function serializeState(doc: StateDocument): string {
+  return JSON.stringify(doc, null, 2) + '\n'
+}
