@@ -1,0 +1,103 @@
+import {diffLines} from 'diff'
+import {formatPosition} from '../../engine/model/diagnostic.js'
+import type {Action, FieldChange, Plan, Reason, ResourceChange} from '../../engine/model/plan.js'
+import {assertNever} from '../../engine/model/plan.js'
+
+/** Shared vocabulary of the plan renderers: markers, words and value formatting. */
+
+export function actionMarker(action: Action): string {
+  switch (action) {
+    case 'create':
+      return '+'
+    case 'update':
+      return '~'
+    case 'replace':
+      return '-/+'
+    case 'delete':
+    case 'invalidate':
+      return '-'
+    case 'no-op':
+      return ' '
+    default:
+      return assertNever(action)
+  }
+}
+
+export function actionPhrase(c: ResourceChange): string {
+  switch (c.action) {
+    case 'create':
+      return c.reason === 'create-interrupted' ? 'will finish being created' : 'will be created'
+    case 'update':
+      return 'will be updated in place'
+    case 'replace':
+      return 'must be replaced (a new card is created, then the old one is removed)'
+    case 'delete':
+      return c.steps.length === 0 ? 'is already gone and will be forgotten' : 'will be deleted'
+    case 'invalidate':
+      return c.steps.length === 0 ? 'is already gone and will be forgotten' : 'will be invalidated (作废)'
+    case 'no-op':
+      return 'is unchanged'
+    default:
+      return assertNever(c.action)
+  }
+}
+
+export function reasonPhrase(reason: Reason): string {
+  switch (reason) {
+    case 'new-in-config':
+      return 'new in config'
+    case 'create-interrupted':
+      return 'an earlier create was interrupted'
+    case 'changed-in-config':
+      return 'changed in config'
+    case 'drifted':
+      return 'drifted outside cardform'
+    case 'removed-from-config':
+      return 'removed from config'
+    case 'deleted-outside':
+      return 'deleted outside cardform'
+    case 'in-sync':
+      return 'in sync'
+    default:
+      return assertNever(reason)
+  }
+}
+
+export function formatValue(v: unknown): string {
+  return JSON.stringify(v)
+}
+
+/** A long text change as unified-style lines (`-`/`+`/` `), with unchanged runs longer than 2 lines collapsed. */
+export function textDiffLines(before: unknown, after: unknown): string[] {
+  const a = typeof before === 'string' ? before : before === undefined ? '' : JSON.stringify(before)
+  const b = typeof after === 'string' ? after : after === undefined ? '' : JSON.stringify(after)
+  const out: string[] = []
+  for (const part of diffLines(a.endsWith('\n') ? a : a + '\n', b.endsWith('\n') ? b : b + '\n')) {
+    const lines = part.value.replace(/\n$/, '').split('\n')
+    const mark = part.added ? '+' : part.removed ? '-' : ' '
+    if (mark === ' ' && lines.length > 4) {
+      out.push(`  ${lines[0]}`, `  ${lines[1]}`, `  … ${lines.length - 4} unchanged lines`, `  ${lines[lines.length - 2]}`, `  ${lines[lines.length - 1]}`)
+    } else {
+      for (const line of lines) out.push(`${mark} ${line}`)
+    }
+  }
+  return out
+}
+
+export function fieldMarker(fc: FieldChange): string {
+  return fc.before === undefined ? '+' : fc.after === undefined ? '-' : '~'
+}
+
+export function where(c: ResourceChange): string {
+  return c.source ? formatPosition(c.source) : ''
+}
+
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary
+  if (!plan.has_changes) {
+    return plan.applyable ? 'No changes. The live cards match the configuration.' : 'No changes can be planned until the errors above are fixed.'
+  }
+  const parts = [`${s.create} to create`, `${s.update} to update`, `${s.replace} to replace`, `${s.delete} to delete`, `${s.invalidate} to invalidate`]
+  const irreversible = plan.changes.reduce((n, c) => n + c.irreversible_paths.length, 0)
+  return `Plan: ${parts.join(', ')}.` + (irreversible ? ` ${irreversible} irreversible field change${irreversible > 1 ? 's' : ''}.` : '')
+}

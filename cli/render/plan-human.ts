@@ -1,0 +1,102 @@
+import {formatPosition, type Diagnostic} from '../../engine/model/diagnostic.js'
+import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, summaryLine, textDiffLines, where} from './plan-common.js'
+import type {Style} from './style.js'
+
+/**
+ * The plan as a reviewer reads it in a terminal or a CI log. Pure: (plan, style) → text.
+ *
+ * Order: what needs attention first (irreversible and destructive changes), then drift, then every card with a
+ * change, then diagnostics, then the summary line.
+ */
+export function renderPlanHuman(plan: Plan, style: Style): string {
+  const out: string[] = []
+  const changed = plan.changes.filter((c) => c.action !== 'no-op')
+
+  const attention = attentionLines(plan, style)
+  if (attention.length) out.push(...attention, '')
+
+  if (plan.drift.length) {
+    out.push(style.bold('Cards changed outside cardform (drift):'), '')
+    for (const d of plan.drift) out.push(...renderDrift(d, style), '')
+  }
+  if (changed.length) {
+    out.push(style.bold('cardform will perform the following actions:'), '')
+    for (const c of changed) out.push(...renderChange(c, style), '')
+  }
+  if (plan.diagnostics.length) {
+    for (const d of plan.diagnostics) out.push(renderDiagnostic(d, style))
+    out.push('')
+  }
+  out.push(style.bold(summaryLine(plan)))
+  if (!plan.refreshed) out.push(style.yellow('Live cards were not read (--refresh=false): drift is not shown.'))
+  return out.join('\n') + '\n'
+}
+
+function attentionLines(plan: Plan, style: Style): string[] {
+  const lines: string[] = []
+  for (const c of plan.changes) {
+    if (c.destructive) {
+      const what = c.action === 'replace' ? `replaced (forced by ${c.replace_paths.join(', ')})` : c.action === 'invalidate' ? 'invalidated' : 'deleted'
+      const card = c.remote_id ? `card ${c.remote_id}` : 'the card'
+      lines.push(style.red(`! ${c.address} will be ${what}: every member who holds ${card} loses it. apply needs --allow-destroy.`))
+    }
+  }
+  for (const c of plan.changes) {
+    for (const p of c.irreversible_paths) {
+      lines.push(style.magenta(`! ${c.address}: ${p} will be switched on and can never be switched off (一旦展示无法关闭).`))
+    }
+  }
+  return lines
+}
+
+function renderChange(c: ResourceChange, style: Style): string[] {
+  const color = c.action === 'create' ? style.green : c.action === 'update' ? style.yellow : style.red
+  const id = c.remote_id ? ` (card ${c.remote_id})` : ''
+  const loc = where(c)
+  const lines = [
+    style.bold(`  # ${c.address}${id} ${actionPhrase(c)}: ${reasonPhrase(c.reason)}`) + (loc ? style.dim(`  ${loc}`) : ''),
+    color(`  ${actionMarker(c.action)} ${c.kind} "${c.name}"`),
+  ]
+  for (const fc of c.field_changes) lines.push(...renderField(fc, style, '      '))
+  if (c.unchanged_count > 0) lines.push(style.dim(`      # (${c.unchanged_count} unchanged field${c.unchanged_count > 1 ? 's' : ''} hidden)`))
+  return lines
+}
+
+function renderField(fc: FieldChange, style: Style, indent: string): string[] {
+  const mark = fieldMarker(fc)
+  const color = mark === '+' ? style.green : mark === '-' ? style.red : style.yellow
+  const notes = [
+    fc.forces_replacement ? style.red('# forces replacement') : '',
+    fc.irreversible ? style.magenta('! irreversible') : '',
+    fc.source === 'drift' ? style.cyan('# drifted: restores the configured value') : '',
+    fc.write_only ? style.dim('# not readable by GET: compared with state') : '',
+  ].filter(Boolean)
+  const suffix = notes.length ? '  ' + notes.join('  ') : ''
+  if (fc.long_text && (typeof fc.before === 'string' || typeof fc.after === 'string')) {
+    const lines = [color(`${indent}${mark} ${fc.path}:`) + suffix]
+    for (const l of textDiffLines(fc.before, fc.after)) {
+      const c = l.startsWith('+') ? style.green : l.startsWith('-') ? style.red : style.dim
+      lines.push(c(`${indent}    ${l}`))
+    }
+    return lines
+  }
+  const value = mark === '+' ? formatValue(fc.after) : mark === '-' ? `${formatValue(fc.before)} → (removed)` : `${formatValue(fc.before)} → ${formatValue(fc.after)}`
+  return [color(`${indent}${mark} ${fc.path}: ${value}`) + suffix]
+}
+
+function renderDrift(d: Drift, style: Style): string[] {
+  const id = d.remote_id ? ` (card ${d.remote_id})` : ''
+  if (d.type === 'deleted') return [style.cyan(`  # ${d.address}${id} was deleted outside cardform`)]
+  const lines = [style.cyan(`  # ${d.address}${id} was changed outside cardform`)]
+  for (const fc of d.field_changes) {
+    lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
+  }
+  return lines
+}
+
+export function renderDiagnostic(d: Diagnostic, style: Style): string {
+  const pos = d.source ? formatPosition(d.source) + ': ' : ''
+  const head = d.severity === 'error' ? style.red(`Error[${d.code}]`) : style.yellow(`Warning[${d.code}]`)
+  return `${head}: ${pos}${d.message}`
+}
