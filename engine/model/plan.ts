@@ -44,13 +44,17 @@ export interface FieldChange {
   write_only?: true
 }
 
-/** One remote call. A change is an ordered list of steps; apply checkpoints state after each. */
+/**
+ * One remote call. A change is an ordered list of steps; apply checkpoints state after each. patch and rights act on
+ * the card the change is about (the new one, after a create step); delete and invalidate name the card they remove
+ * (for a replacement, the old one); without remote_id they remove the change's own card.
+ */
 export type Step =
-  | {op: 'create'; body: Record<string, unknown>; out_request_no: string}
+  | {op: 'create'; body: Record<string, unknown>; out_request_no: string; generation: number}
   | {op: 'patch'; body: Record<string, unknown>}
   | {op: 'rights'; body: Record<string, unknown>}
-  | {op: 'delete'}
-  | {op: 'invalidate'; body: Record<string, unknown>}
+  | {op: 'delete'; remote_id?: string}
+  | {op: 'invalidate'; remote_id?: string; body: Record<string, unknown>}
 
 export interface ResourceChange {
   address: Address

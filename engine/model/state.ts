@@ -42,6 +42,11 @@ export interface ResourceState {
   write_only: Record<string, unknown>
   /** The create body journaled before the POST, so a resumed create sends the identical bytes. */
   create_body?: Record<string, unknown>
+  /**
+   * A card being replaced: the new card is created first, then this old one is removed. Set from the moment the
+   * replacement's create is journaled until the old card is gone, so an interrupted replacement still removes it.
+   */
+  deposed?: string
   /** sha256 of the live card as last read or written. */
   live_fingerprint?: string
   /** When this entry was last written. */

@@ -152,7 +152,7 @@ function createSteps(ctx: Ctx, spec: Record<string, unknown>, generation: number
   const {wire} = ctx
   const body = journal?.create_body ?? wire.createBody(spec, '')
   const key = journal?.out_request_no ?? deriveOutRequestNo(ctx.input.lineage, ctx.address, generation, body)
-  const steps: Step[] = [{op: 'create', body: journal?.create_body ?? wire.createBody(spec, key), out_request_no: key}]
+  const steps: Step[] = [{op: 'create', body: journal?.create_body ?? wire.createBody(spec, key), out_request_no: key, generation}]
   for (const k of endpointKeys(wire.lookup, spec)) {
     const v = spec[k]
     if (isPlainObject(v)) steps.push({op: 'rights', body: v})
@@ -160,12 +160,14 @@ function createSteps(ctx: Ctx, spec: Record<string, unknown>, generation: number
   return steps
 }
 
-function removeSteps(ctx: Ctx, spec: Record<string, unknown>): Step[] {
+/** Steps that remove a card: `remoteId` names it, or, when absent, the card the change itself just created. */
+function removeSteps(ctx: Ctx, spec: Record<string, unknown>, remoteId: string | undefined): Step[] {
+  const target = remoteId ? {remote_id: remoteId} : {}
   switch (ctx.wire.remove) {
     case 'delete':
-      return [{op: 'delete'}]
+      return [{op: 'delete', ...target}]
     case 'invalidate':
-      return [{op: 'invalidate', body: ctx.wire.invalidateBody(spec)}]
+      return [{op: 'invalidate', ...target, body: ctx.wire.invalidateBody(spec)}]
     case 'none':
       return []
     default:
@@ -210,6 +212,8 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
     const generation = interrupted ? r.generation : (input.state?.generations[ctx.address] ?? 0) + 1
     const diff = diffThreeWay({desired: d.spec, applied: undefined, writeOnly: {}, live: undefined, lookup: wire.lookup})
     const steps = createSteps(ctx, d.spec, generation, interrupted ? r : undefined)
+    // An interrupted replacement: once the new card exists, the old one still has to go.
+    if (interrupted && r.deposed) steps.push(...removeSteps(ctx, {...r.applied, ...r.write_only}, r.deposed))
     if (interrupted) {
       ctx.diagnostics.push({
         severity: 'warning',
@@ -229,15 +233,17 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
       }
     }
     onCreateDiagnostics(ctx, d, diff.changes)
+    const replacing = interrupted && r.deposed !== undefined
     return {
       ...base(d, r, ctx.address),
-      action: 'create',
+      ...(replacing ? {remote_id: r.deposed!} : {}),
+      action: replacing ? 'replace' : 'create',
       reason,
       field_changes: diff.changes,
       unchanged_count: 0,
       replace_paths: [],
       irreversible_paths: diff.changes.filter((c) => c.irreversible).map((c) => c.path),
-      destructive: false,
+      destructive: replacing,
       steps,
     }
   }
@@ -280,6 +286,19 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
     ...fingerprint,
   }
   const reason: Reason = diff.changes.some((c) => c.source === 'config') ? 'changed-in-config' : diff.changes.length ? 'drifted' : 'in-sync'
+  // A replacement whose new card exists but whose old card was not removed yet (the apply was interrupted).
+  const finishRemoval = r.deposed ? removeSteps(ctx, {...r.applied, ...r.write_only}, r.deposed) : []
+  if (finishRemoval.length > 0) {
+    ctx.diagnostics.push({
+      severity: 'warning',
+      code: 'replace-interrupted',
+      message: `${ctx.address}: an earlier replacement created card ${r.remote_id} but did not remove the old card ${r.deposed}; apply removes it`,
+      address: ctx.address,
+    })
+  }
+  if (diff.changes.length === 0 && finishRemoval.length > 0) {
+    return {...common, action: 'replace', reason: 'create-interrupted', replace_paths: [], irreversible_paths: [], destructive: true, steps: finishRemoval}
+  }
   if (diff.changes.length === 0) {
     return {...common, action: 'no-op', reason, replace_paths: [], irreversible_paths: [], destructive: false, steps: []}
   }
@@ -313,7 +332,7 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
       replace_paths: replacePaths,
       irreversible_paths: irreversible,
       destructive: true,
-      steps: [...createSteps(ctx, d.spec, generation), ...removeSteps(ctx, {...r.applied, ...r.write_only})],
+      steps: [...createSteps(ctx, d.spec, generation), ...removeSteps(ctx, {...r.applied, ...r.write_only}, r.remote_id)],
     }
   }
 
@@ -326,7 +345,8 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
     const v = d.spec[k]
     if (isPlainObject(v)) steps.push({op: 'rights', body: v})
   }
-  return {...common, action: 'update', reason, replace_paths: [], irreversible_paths: irreversible, destructive: false, steps}
+  steps.push(...finishRemoval)
+  return {...common, action: 'update', reason, replace_paths: [], irreversible_paths: irreversible, destructive: finishRemoval.length > 0, steps}
 }
 
 /** The spec with fields that return to their server default written in, so the PATCH body carries them. */
@@ -369,7 +389,11 @@ function planRemoved(ctx: Ctx, r: ResourceState): ResourceChange {
     return {...common, action: 'no-op', reason: 'removed-from-config', destructive: false, steps: []}
   }
   // An interrupted create of a card that is no longer wanted: finish the create (to learn its id), then remove it.
-  const steps = r.status === 'creating' ? [...createSteps(ctx, applied, r.generation, r).slice(0, 1), ...removeSteps(ctx, applied)] : removeSteps(ctx, applied)
+  const steps =
+    r.status === 'creating'
+      ? [...createSteps(ctx, applied, r.generation, r).slice(0, 1), ...removeSteps(ctx, applied, undefined)]
+      : removeSteps(ctx, applied, r.remote_id)
+  if (r.deposed) steps.push(...removeSteps(ctx, applied, r.deposed))
   const fingerprint = live?.status === 'found' ? {live_fingerprint: live.fingerprint} : {}
   return {...common, ...fingerprint, action, reason: 'removed-from-config', destructive: true, steps}
 }

@@ -1,0 +1,193 @@
+import type {Address} from '../model/address.js'
+import {assertNever, type Plan, type ResourceChange, type Step} from '../model/plan.js'
+import type {ResourceState} from '../model/state.js'
+import {fingerprint, valuesEqual} from '../diff/values.js'
+import {splitWriteOnly, type KindWire} from '../plan/compute-plan.js'
+import type {StateManager} from '../state/state-manager.js'
+import {describeFailure, type CardGateway, type RemoteFailure} from './gateway.js'
+
+export type ApplyEvent =
+  | {type: 'step-start'; address: Address; op: Step['op']}
+  | {type: 'step-done'; address: Address; op: Step['op']; remoteId?: string; ms: number}
+  | {type: 'step-failed'; address: Address; op: Step['op']; failure: RemoteFailure}
+
+export interface ApplyOptions {
+  plan: Plan
+  /** Desired specs by address (what each change brings the card to). */
+  desired: ReadonlyMap<Address, Record<string, unknown>>
+  state: StateManager
+  gateway: CardGateway
+  wires: ReadonlyMap<string, KindWire>
+  parallelism: number
+  failFast: boolean
+  onEvent?: (e: ApplyEvent) => void
+  now?: () => string
+}
+
+export interface ApplyOutcome {
+  address: Address
+  action: ResourceChange['action']
+  status: 'done' | 'failed' | 'skipped'
+  remoteId?: string
+  failedStep?: Step['op']
+  failure?: RemoteFailure
+}
+
+export interface ApplyResult {
+  outcomes: ApplyOutcome[]
+  failed: number
+  done: number
+  skipped: number
+}
+
+/**
+ * Walk a plan's changes and make them so. Independent cards run in parallel (bounded); the state is persisted after
+ * every remote call, and before a create (the journal), so that a crash at any instant leaves state truthful: a
+ * card is never created twice (a resumed create repeats its out_request_no) and never lost.
+ */
+export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
+  const now = opts.now ?? (() => new Date().toISOString())
+  const queue = opts.plan.changes.filter((c) => c.action !== 'no-op' || needsStateSync(opts, c))
+  const outcomes: ApplyOutcome[] = []
+  let stop = false
+
+  const worker = async () => {
+    for (;;) {
+      const change = queue.shift()
+      if (!change) return
+      if (stop) {
+        outcomes.push({address: change.address, action: change.action, status: 'skipped'})
+        continue
+      }
+      const outcome = await applyChange(opts, change, now)
+      outcomes.push(outcome)
+      if (outcome.status === 'failed' && opts.failFast) stop = true
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(opts.parallelism, queue.length))}, worker))
+  outcomes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  return {
+    outcomes,
+    failed: outcomes.filter((o) => o.status === 'failed').length,
+    done: outcomes.filter((o) => o.status === 'done').length,
+    skipped: outcomes.filter((o) => o.status === 'skipped').length,
+  }
+}
+
+/** A no-op change whose state entry still records fields the spec stopped setting: forget them, no remote call. */
+function needsStateSync(opts: ApplyOptions, c: ResourceChange): boolean {
+  const r = opts.state.doc.resources[c.address]
+  const spec = opts.desired.get(c.address)
+  const wire = opts.wires.get(c.kind)
+  if (!r || !spec || !wire || r.status !== 'created' || !opts.plan.applyable) return false
+  const {readable, writeOnly} = splitWriteOnly(wire.lookup, spec)
+  return c.action === 'no-op' && c.steps.length === 0 && (!valuesEqual(r.applied, readable) || !valuesEqual(r.write_only, writeOnly)) && !c.field_changes.length
+}
+
+async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () => string): Promise<ApplyOutcome> {
+  const {state, gateway} = opts
+  const wire = opts.wires.get(change.kind)!
+  const spec = opts.desired.get(change.address)
+  const split = spec ? splitWriteOnly(wire.lookup, spec) : undefined
+  const doc = state.doc
+  let current = doc.resources[change.address]?.status === 'created' ? doc.resources[change.address]?.remote_id : undefined
+  // In a replacement the change's card becomes the new one; remember the old one for the removal step.
+  const base: Omit<ApplyOutcome, 'status'> = {address: change.address, action: change.action}
+
+  if (change.steps.length === 0) {
+    if (change.action === 'delete' || change.action === 'invalidate') {
+      delete doc.resources[change.address] // gone outside cardform: forget it
+    } else if (split) {
+      const r = doc.resources[change.address]
+      if (r) Object.assign(r, {applied: split.readable, write_only: split.writeOnly, updated_at: now()})
+    }
+    await state.persist()
+    return {...base, status: 'done'}
+  }
+
+  for (const step of change.steps) {
+    const started = Date.now()
+    opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
+    try {
+      switch (step.op) {
+        case 'create': {
+          // Journal first: if we die during the POST, the next apply repeats it with the same key and body.
+          const prev = doc.resources[change.address]
+          const generation = step.generation
+          const deposed = prev?.status === 'created' && prev.remote_id ? prev.remote_id : prev?.deposed
+          const entry: ResourceState = {
+            kind: change.kind,
+            name: change.name,
+            status: 'creating',
+            out_request_no: step.out_request_no,
+            generation,
+            applied: split?.readable ?? prev?.applied ?? {},
+            write_only: {},
+            create_body: step.body,
+            ...(deposed ? {deposed} : {}),
+            updated_at: now(),
+          }
+          doc.resources[change.address] = entry
+          doc.generations[change.address] = Math.max(doc.generations[change.address] ?? 0, generation)
+          await state.persist()
+          const created = await gateway.create(change.kind, step.body, step.out_request_no)
+          current = created.remoteId
+          entry.status = 'created'
+          entry.remote_id = created.remoteId
+          delete entry.create_body
+          if (created.live) entry.live_fingerprint = fingerprint(created.live)
+          entry.updated_at = now()
+          await state.persist()
+          break
+        }
+        case 'patch': {
+          const patched = await gateway.patch(change.kind, requireId(current, change), step.body)
+          const r = doc.resources[change.address]!
+          if (split) r.applied = split.readable
+          if (patched.live) r.live_fingerprint = fingerprint(patched.live)
+          r.updated_at = now()
+          await state.persist()
+          break
+        }
+        case 'rights': {
+          await gateway.setRights(change.kind, requireId(current, change), step.body)
+          const r = doc.resources[change.address]!
+          if (split) r.write_only = split.writeOnly
+          r.updated_at = now()
+          await state.persist()
+          break
+        }
+        case 'delete':
+        case 'invalidate': {
+          const target = step.remote_id ?? requireId(current, change)
+          await gateway.remove(change.kind, target, step.op, step.op === 'invalidate' ? step.body : {})
+          const r = doc.resources[change.address]
+          if (r?.deposed === target) delete r.deposed
+          else if (r && (r.remote_id === target || !step.remote_id)) delete doc.resources[change.address]
+          await state.persist()
+          break
+        }
+        default:
+          assertNever(step)
+      }
+      opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(current ? {remoteId: current} : {}), ms: Date.now() - started})
+    } catch (e) {
+      const failure = describeFailure(e)
+      opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, failure})
+      return {...base, status: 'failed', failedStep: step.op, failure, ...(current ? {remoteId: current} : {})}
+    }
+  }
+  const r = doc.resources[change.address]
+  if (split && r?.status === 'created' && (!valuesEqual(r.applied, split.readable) || !valuesEqual(r.write_only, split.writeOnly))) {
+    // Fields the spec stopped setting (the API cannot clear them) are no longer managed.
+    r.applied = split.readable
+    r.write_only = split.writeOnly
+    await state.persist()
+  }
+  return {...base, status: 'done', ...(current ? {remoteId: current} : {})}
+}
+
+function requireId(id: string | undefined, change: ResourceChange): string {
+  if (!id) throw new Error(`${change.address}: no card id to act on (the state has none)`)
+  return id
+}
