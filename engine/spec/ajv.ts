@@ -1,8 +1,9 @@
 import {Ajv, type KeywordDefinition} from 'ajv'
 import addFormatsModule from 'ajv-formats'
 
-// ajv-formats ships CommonJS with `exports.default`; under NodeNext the default import is the module object.
-const addFormats = (addFormatsModule as unknown as {default: typeof addFormatsModule}).default ?? addFormatsModule
+// ajv-formats is CommonJS: under NodeNext the default import is `module.exports`, which carries the plugin as
+// `.default` too (its dist/index.js sets both).
+const addFormats = addFormatsModule.default
 
 /**
  * The `x-cardform-*` keywords carry field semantics for the engine (schemas/*.schema.json). They never change
