@@ -36,6 +36,8 @@ export interface KindWire {
   /** How a card of this kind is removed; `none` for create-only kinds. */
   remove: 'delete' | 'invalidate' | 'none'
   createOnly: boolean
+  /** The create carries an idempotency key (out_request_no), so an interrupted create can be repeated safely. */
+  idempotentCreate: boolean
   lookup: SemanticsLookup
   /** The POST body for a spec (write-only fields excluded; they go through their own endpoint). */
   createBody(spec: Record<string, unknown>, outRequestNo: string): Record<string, unknown>
@@ -214,7 +216,17 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
     const steps = createSteps(ctx, d.spec, generation, interrupted ? r : undefined)
     // An interrupted replacement: once the new card exists, the old one still has to go.
     if (interrupted && r.deposed) steps.push(...removeSteps(ctx, {...r.applied, ...r.write_only}, r.deposed))
-    if (interrupted) {
+    if (interrupted && !wire.idempotentCreate) {
+      ctx.diagnostics.push({
+        severity: 'error',
+        code: 'create-outcome-unknown',
+        message:
+          `${ctx.address}: an earlier apply was interrupted while creating this card, and the ${d.kind} API has ` +
+          `no request number to repeat the create safely. Check the aggregator console, then run ` +
+          `\`cardform state rm ${ctx.address}\`: the next apply creates the card again (a second one if the first was made)`,
+        address: ctx.address,
+      })
+    } else if (interrupted) {
       ctx.diagnostics.push({
         severity: 'warning',
         code: 'create-interrupted',

@@ -1,0 +1,80 @@
+import {loadKindSemantics, type KindSemantics} from '../model/schema-semantics.js'
+import type {KindWire} from '../plan/compute-plan.js'
+import {assertNever} from '../model/plan.js'
+import {isPlainObject} from '../diff/values.js'
+
+/**
+ * The wire mapping of each kind: how a spec becomes the bodies of its family's create and PATCH calls. The field
+ * semantics come from the kind schema; only what the API itself requires of every request lives here.
+ */
+export function wireFor(sem: KindSemantics): KindWire {
+  const lookup = (path: string) => sem.fields.get(path)
+  // Top-level fields applied elsewhere (rights) or never sent (server-computed, managed).
+  const excluded = (key: string) => {
+    const s = sem.fields.get(key)
+    return s?.writeOnly === true || s?.endpoint !== undefined || s?.serverComputed === true || s?.managed === true
+  }
+  const pick = (spec: Record<string, unknown>, keys: Iterable<string>) => {
+    const out: Record<string, unknown> = {}
+    for (const k of keys) if (spec[k] !== undefined && !excluded(k)) out[k] = spec[k]
+    return out
+  }
+  const readable = (spec: Record<string, unknown>) => pick(spec, Object.keys(spec))
+
+  switch (sem.family) {
+    case 'membercard-open':
+      return {
+        kind: sem.kind,
+        remove: sem.remove,
+        createOnly: sem.createOnly,
+        idempotentCreate: true,
+        lookup,
+        createBody: (spec, key) => ({...readable(spec), out_request_no: key}),
+        // The merchant PATCH page lists code_mode as required (reference §5), so every PATCH carries it.
+        patchBody: (spec, keys) => pick(spec, [...keys, 'code_mode']),
+        invalidateBody: () => ({}),
+      }
+    case 'brand-partner':
+      return {
+        kind: sem.kind,
+        remove: sem.remove,
+        createOnly: sem.createOnly,
+        idempotentCreate: true,
+        lookup,
+        createBody: (spec, key) => ({...readable(spec), out_request_no: key}),
+        // brand_id is required in every PATCH body as an ownership check (reference §5), never changed by it.
+        patchBody: (spec, keys) => ({...pick(spec, keys), brand_id: spec.brand_id}),
+        invalidateBody: (spec) => ({brand_id: spec.brand_id}),
+      }
+    case 'aggregator':
+      return {
+        kind: sem.kind,
+        remove: sem.remove,
+        createOnly: sem.createOnly,
+        // The aggregator's legacy API (seed 000) has no request number: a create whose answer was lost cannot be
+        // repeated safely, so the plan refuses to resume one (see computePlan).
+        idempotentCreate: false,
+        lookup,
+        createBody: (spec) => readable(spec),
+        patchBody: () => {
+          throw new Error(`${sem.kind} cards cannot be modified`)
+        },
+        invalidateBody: () => ({}),
+      }
+    default:
+      return assertNever(sem.family)
+  }
+}
+
+let cached: Map<string, KindWire> | undefined
+
+export function loadWires(): Map<string, KindWire> {
+  cached ??= new Map(Object.values(loadKindSemantics()).map((s) => [s.kind, wireFor(s)]))
+  return cached
+}
+
+/** Used by the brand family's GET, which needs the brand_id query parameter. */
+export function brandIdOf(applied: Record<string, unknown>): string | undefined {
+  if (typeof applied.brand_id === 'string') return applied.brand_id
+  return isPlainObject(applied.brand) && typeof applied.brand.brand_id === 'string' ? applied.brand.brand_id : undefined
+}
