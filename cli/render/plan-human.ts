@@ -29,7 +29,7 @@ export function renderPlanHuman(plan: Plan, style: Style): string {
     out.push('')
   }
   out.push(style.bold(summaryLine(plan)))
-  if (!plan.refreshed) out.push(style.yellow('Live cards were not read (--refresh=false): drift is not shown.'))
+  if (!plan.refreshed) out.push(style.warning('Live cards were not read (--refresh=false): drift is not shown.'))
   return out.join('\n') + '\n'
 }
 
@@ -39,19 +39,19 @@ function attentionLines(plan: Plan, style: Style): string[] {
     if (c.destructive) {
       const what = c.action === 'replace' ? `replaced (forced by ${c.replace_paths.join(', ')})` : c.action === 'invalidate' ? 'invalidated' : 'deleted'
       const card = c.remote_id ? `card ${c.remote_id}` : 'the card'
-      lines.push(style.red(`! ${c.address} will be ${what}: every member who holds ${card} loses it. apply needs --allow-destroy.`))
+      lines.push(style.removed(`! ${c.address} will be ${what}: every member who holds ${card} loses it. apply needs --allow-destroy.`))
     }
   }
   for (const c of plan.changes) {
     for (const p of c.irreversible_paths) {
-      lines.push(style.magenta(`! ${c.address}: ${p} will be switched on and can never be switched off (一旦展示无法关闭).`))
+      lines.push(style.irreversible(`! ${c.address}: ${p} will be switched on and can never be switched off (一旦展示无法关闭).`))
     }
   }
   return lines
 }
 
 function renderChange(c: ResourceChange, style: Style): string[] {
-  const color = c.action === 'create' ? style.green : c.action === 'update' ? style.yellow : style.red
+  const color = c.action === 'create' ? style.added : c.action === 'update' ? style.changed : style.removed
   const id = c.remote_id ? ` (card ${c.remote_id})` : ''
   const loc = where(c)
   const lines = [
@@ -65,18 +65,18 @@ function renderChange(c: ResourceChange, style: Style): string[] {
 
 function renderField(fc: FieldChange, style: Style, indent: string): string[] {
   const mark = fieldMarker(fc)
-  const color = mark === '+' ? style.green : mark === '-' ? style.red : style.yellow
+  const color = mark === '+' ? style.added : mark === '-' ? style.removed : style.changed
   const notes = [
-    fc.forces_replacement ? style.red('# forces replacement') : '',
-    fc.irreversible ? style.magenta('! irreversible') : '',
-    fc.source === 'drift' ? style.cyan('# drifted: restores the configured value') : '',
+    fc.forces_replacement ? style.removed('# forces replacement') : '',
+    fc.irreversible ? style.irreversible('! irreversible') : '',
+    fc.source === 'drift' ? style.drift('# drifted: restores the configured value') : '',
     fc.write_only ? style.dim('# not readable by GET: compared with state') : '',
   ].filter(Boolean)
   const suffix = notes.length ? '  ' + notes.join('  ') : ''
   if (fc.long_text && (typeof fc.before === 'string' || typeof fc.after === 'string')) {
     const lines = [color(`${indent}${mark} ${fc.path}:`) + suffix]
     for (const l of textDiffLines(fc.before, fc.after)) {
-      const c = l.startsWith('+') ? style.green : l.startsWith('-') ? style.red : style.dim
+      const c = l.startsWith('+') ? style.added : l.startsWith('-') ? style.removed : style.dim
       lines.push(c(`${indent}    ${l}`))
     }
     return lines
@@ -87,8 +87,8 @@ function renderField(fc: FieldChange, style: Style, indent: string): string[] {
 
 function renderDrift(d: Drift, style: Style): string[] {
   const id = d.remote_id ? ` (card ${d.remote_id})` : ''
-  if (d.type === 'deleted') return [style.cyan(`  # ${d.address}${id} was deleted outside cardform`)]
-  const lines = [style.cyan(`  # ${d.address}${id} was changed outside cardform`)]
+  if (d.type === 'deleted') return [style.drift(`  # ${d.address}${id} was deleted outside cardform`)]
+  const lines = [style.drift(`  # ${d.address}${id} was changed outside cardform`)]
   for (const fc of d.field_changes) {
     lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
   }
@@ -97,6 +97,6 @@ function renderDrift(d: Drift, style: Style): string[] {
 
 export function renderDiagnostic(d: Diagnostic, style: Style): string {
   const pos = d.source ? formatPosition(d.source) + ': ' : ''
-  const head = d.severity === 'error' ? style.red(`Error[${d.code}]`) : style.yellow(`Warning[${d.code}]`)
+  const head = d.severity === 'error' ? style.error(`Error[${d.code}]`) : style.warning(`Warning[${d.code}]`)
   return `${head}: ${pos}${d.message}`
 }

@@ -1,35 +1,51 @@
 /**
- * A style decorates text. Renderers take one so that tests use the plain style (no ANSI codes to strip) and the CLI
- * passes the coloured one only on a TTY.
+ * How renderers mark up text. Renderers take a Style instead of knowing about terminals, so tests use `plainStyle`
+ * and never strip escape codes. Names say what the text is, not its colour.
  */
 export interface Style {
-  bold(s: string): string
-  dim(s: string): string
-  green(s: string): string
-  yellow(s: string): string
-  red(s: string): string
-  cyan(s: string): string
-  magenta(s: string): string
+  error(text: string): string
+  warning(text: string): string
+  location(text: string): string
+  dim(text: string): string
+  bold(text: string): string
+  /** Created cards and added fields. */
+  added(text: string): string
+  /** Updated cards and changed fields. */
+  changed(text: string): string
+  /** Removed or replaced cards and removed fields. */
+  removed(text: string): string
+  /** Changes made outside cardform. */
+  drift(text: string): string
+  /** Changes that can never be undone. */
+  irreversible(text: string): string
 }
 
-const identity = (s: string) => s
+const same = (text: string) => text
 
-export const plainStyle: Style = {bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity, magenta: identity}
+export const plainStyle: Style = {
+  error: same,
+  warning: same,
+  location: same,
+  dim: same,
+  bold: same,
+  added: same,
+  changed: same,
+  removed: same,
+  drift: same,
+  irreversible: same,
+}
 
-const sgr = (open: number, close: number) => (s: string) => `\u001B[${open}m${s}\u001B[${close}m`
+const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`
 
-export const colorStyle: Style = {
-  bold: sgr(1, 22),
+export const ansiStyle: Style = {
+  error: sgr(31, 39),
+  warning: sgr(33, 39),
+  location: sgr(1, 22),
   dim: sgr(2, 22),
-  green: sgr(32, 39),
-  yellow: sgr(33, 39),
-  red: sgr(31, 39),
-  cyan: sgr(36, 39),
-  magenta: sgr(35, 39),
-}
-
-/** Colour only on a TTY, never with NO_COLOR or --no-color. */
-export function chooseStyle(opts: {isTTY: boolean | undefined; noColor: boolean}): Style {
-  if (opts.noColor || !opts.isTTY || process.env.NO_COLOR) return plainStyle
-  return colorStyle
+  bold: sgr(1, 22),
+  added: sgr(32, 39),
+  changed: sgr(33, 39),
+  removed: sgr(31, 39),
+  drift: sgr(36, 39),
+  irreversible: sgr(35, 39),
 }

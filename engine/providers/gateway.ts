@@ -1,0 +1,141 @@
+import type {CardGateway} from '../apply/gateway.js'
+import {fingerprint} from '../diff/values.js'
+import type {LiveRead} from '../plan/compute-plan.js'
+import {assertNever} from '../model/plan.js'
+import type {Family} from '../model/schema-semantics.js'
+import {ApiError} from './wechatpay/errors.js'
+import {AggregatorClient} from './wechatpay/aggregator.js'
+import {BrandCardMemberApi} from './wechatpay/brand-card-member.js'
+import {WechatPayClient, type WechatPayClientOptions} from './wechatpay/client.js'
+import {MembercardOpenApi} from './wechatpay/membercard-open.js'
+import {brandIdOf} from './wires.js'
+
+export interface GatewayOptions {
+  wechatpay: WechatPayClientOptions
+  aggregator?: {endpoint: string; token: string}
+  /** Kind → API family, from the kind schemas. */
+  families: ReadonlyMap<string, Family>
+}
+
+/**
+ * The CardGateway over WeChat Pay: maps card kinds to their family's endpoints, and the API's ways of saying
+ * "gone" (404, status DELETED, state CARD_INVALID) to one answer.
+ */
+export class WechatPayGateway implements CardGateway {
+  private readonly client: WechatPayClient
+  private readonly open: MembercardOpenApi
+  private readonly brand: BrandCardMemberApi
+  private readonly aggregator: AggregatorClient | undefined
+
+  constructor(private readonly options: GatewayOptions) {
+    this.client = new WechatPayClient(options.wechatpay)
+    this.open = new MembercardOpenApi(this.client)
+    this.brand = new BrandCardMemberApi(this.client)
+    this.aggregator = options.aggregator
+      ? new AggregatorClient({endpoint: options.aggregator.endpoint, token: options.aggregator.token})
+      : undefined
+  }
+
+  private family(kind: string): Family {
+    const f = this.options.families.get(kind)
+    if (!f) throw new Error(`no API family for kind ${kind}`)
+    return f
+  }
+
+  /** The aggregator's legacy API has no GET: its cards are compared with state only. */
+  canRead(kind: string): boolean {
+    return this.family(kind) !== 'aggregator'
+  }
+
+  async read(kind: string, remoteId: string, applied: Record<string, unknown>): Promise<LiveRead> {
+    const family = this.family(kind)
+    try {
+      switch (family) {
+        case 'membercard-open': {
+          const card = await this.open.get(remoteId)
+          if (card.status === 'DELETED') return {status: 'gone', detail: 'status DELETED'}
+          return {status: 'found', object: card, fingerprint: fingerprint(card)}
+        }
+        case 'brand-partner': {
+          const card = await this.brand.get(remoteId, requireBrand(applied, kind))
+          if (card.state === 'CARD_INVALID') return {status: 'gone', detail: 'state CARD_INVALID (invalidated)'}
+          return {status: 'found', object: card, fingerprint: fingerprint(card)}
+        }
+        case 'aggregator':
+          throw new Error(`${kind} cards cannot be read back: the aggregator API has no GET`)
+        default:
+          return assertNever(family)
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return {status: 'gone', detail: `404 ${e.code}`.trim()}
+      throw e
+    }
+  }
+
+  async create(kind: string, body: Record<string, unknown>, outRequestNo: string) {
+    const family = this.family(kind)
+    switch (family) {
+      case 'membercard-open': {
+        const card = await this.open.create({...body, out_request_no: outRequestNo})
+        return {remoteId: card.card_id, live: card}
+      }
+      case 'brand-partner': {
+        const card = await this.brand.create({...body, out_request_no: outRequestNo, brand_id: String(body.brand_id)})
+        return {remoteId: card.card_id, live: card}
+      }
+      case 'aggregator': {
+        if (!this.aggregator) throw new Error(`${kind}: provider.aggregator (endpoint and token) is not configured`)
+        const res = await this.aggregator.createMemberCard(body)
+        return {remoteId: res.card_id}
+      }
+      default:
+        return assertNever(family)
+    }
+  }
+
+  async patch(kind: string, remoteId: string, body: Record<string, unknown>) {
+    const family = this.family(kind)
+    switch (family) {
+      case 'membercard-open':
+        await this.open.patch(remoteId, body)
+        return {}
+      case 'brand-partner':
+        return {live: await this.brand.patch(remoteId, {...body, brand_id: String(body.brand_id)})}
+      case 'aggregator':
+        throw new Error(`${kind} cards cannot be modified`)
+      default:
+        return assertNever(family)
+    }
+  }
+
+  async setRights(kind: string, remoteId: string, body: Record<string, unknown>): Promise<void> {
+    if (this.family(kind) !== 'membercard-open') throw new Error(`${kind} has no rights endpoint`)
+    await this.open.setRights(remoteId, body)
+  }
+
+  async remove(kind: string, remoteId: string, how: 'delete' | 'invalidate', body: Record<string, unknown>): Promise<void> {
+    try {
+      if (how === 'delete') await this.open.delete(remoteId)
+      else await this.brand.invalidate(remoteId, String(body.brand_id))
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return // already gone
+      // Invalidate is one-way: a repeat after a lost answer may be refused. Confirm the card is invalid.
+      if (how === 'invalidate' && e instanceof ApiError && e.status === 400) {
+        const now = await this.read(kind, remoteId, body)
+        if (now.status === 'gone') return
+      }
+      throw e
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close()
+    await this.aggregator?.close?.()
+  }
+}
+
+function requireBrand(applied: Record<string, unknown>, kind: string): string {
+  const id = brandIdOf(applied)
+  if (!id) throw new Error(`${kind}: the state has no brand_id for this card, which the brand API needs to read it`)
+  return id
+}
