@@ -1,0 +1,126 @@
+import path from 'node:path'
+import {loadKindSemantics, type Family} from './model/schema-semantics.js'
+import type {Diagnostic} from './model/diagnostic.js'
+import {loadProject, type Project, type SpecDocument} from './spec/load-project.js'
+import {FileStateStore} from './state/file-store.js'
+import type {StateStore} from './state/store.js'
+import {WechatPayGateway} from './providers/gateway.js'
+import {loadWires} from './providers/wires.js'
+import {resolveAggregatorCredentials, resolveCredentials, type ProviderCredentials} from './providers/wechatpay/credentials.js'
+import {packageVersion} from './providers/wechatpay/client.js'
+import type {KindWire} from './plan/compute-plan.js'
+import {formatAddress} from './model/address.js'
+import type {DesiredCard} from './plan/compute-plan.js'
+
+/** The folder, under the project directory, where cardform keeps its own files (state, embedded emulator data). */
+export const WORK_DIR = '.cardform'
+
+/** A problem with the project setup (config, credentials, backend): the user's to fix, said with where. */
+export class WorkspaceError extends Error {
+  override name = 'WorkspaceError'
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface Workspace {
+  dir: string
+  project: Project
+  desired: DesiredCard[]
+  store: StateStore
+  wires: ReadonlyMap<string, KindWire>
+  /** Opens the connection to the API (and starts the embedded emulator) on first use. */
+  gateway(): Promise<WechatPayGateway>
+  close(): Promise<void>
+}
+
+export interface OpenOptions {
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Load a project and set up what plan and apply need. Spec problems come back as diagnostics (the caller prints
+ * them and stops); setup problems throw WorkspaceError.
+ */
+export async function openWorkspace(dir: string, options: OpenOptions = {}): Promise<{workspace?: Workspace; diagnostics: Diagnostic[]}> {
+  const project = await loadProject(dir, options.env ? {env: options.env} : {})
+  if (project.diagnostics.some((d) => d.severity === 'error') || !project.config) {
+    return {diagnostics: project.diagnostics}
+  }
+  const config = project.config as {provider?: ProviderCredentials & {endpoint?: string}; backend?: {type: string; path?: string}}
+  const store = createStore(dir, config.backend)
+  const families = new Map<string, Family>(Object.values(loadKindSemantics()).map((s) => [s.kind, s.family]))
+  let gateway: WechatPayGateway | undefined
+  let stopEmulator: (() => Promise<void>) | undefined
+
+  const workspace: Workspace = {
+    dir,
+    project,
+    desired: project.documents.map(toDesired),
+    store,
+    wires: loadWires(),
+    async gateway() {
+      if (gateway) return gateway
+      const provider = config.provider
+      if (!provider?.endpoint) throw new WorkspaceError('cardform.yaml: provider.endpoint is required (a URL, or "embedded")', 'config-provider')
+      let credentials: ProviderCredentials
+      let baseDir = dir
+      if (provider.endpoint === 'embedded') {
+        const {startEmulator} = await import('../emulator/index.js')
+        const emulator = await startEmulator({dataDir: path.join(dir, WORK_DIR, 'emulator')})
+        stopEmulator = () => emulator.close()
+        credentials = {credentials_file: emulator.credentialsFile}
+        baseDir = path.dirname(emulator.credentialsFile)
+      } else {
+        credentials = provider
+      }
+      try {
+        const wechatpay = resolveCredentials(
+          {...credentials, ...(provider.rate_limit !== undefined ? {rate_limit: provider.rate_limit} : {})},
+          {baseDir, label: 'provider'},
+        )
+        const needsAggregator = project.documents.some((d) => families.get(d.kind) === 'aggregator')
+        const aggregator = needsAggregator || provider.aggregator || provider.endpoint === 'embedded'
+          ? resolveAggregatorCredentials(credentials, {baseDir, label: 'provider'})
+          : undefined
+        gateway = new WechatPayGateway({wechatpay, ...(aggregator ? {aggregator} : {}), families})
+      } catch (e) {
+        await stopEmulator?.()
+        throw new WorkspaceError(`cardform.yaml: ${(e as Error).message}`, 'config-credentials')
+      }
+      return gateway
+    },
+    async close() {
+      await gateway?.close()
+      await stopEmulator?.()
+      await store.close()
+    },
+  }
+  return {workspace, diagnostics: project.diagnostics}
+}
+
+function toDesired(d: SpecDocument): DesiredCard {
+  return {
+    address: formatAddress(d.kind, d.name),
+    kind: d.kind,
+    name: d.name,
+    spec: d.spec,
+    source: d.positionOf([]),
+    positionOf: (p) => d.positionOf(['spec', ...p]),
+  }
+}
+
+function createStore(dir: string, backend: {type: string; path?: string} | undefined): StateStore {
+  const type = backend?.type ?? 'local'
+  if (type === 'local') {
+    const rel = backend?.path ?? path.join(WORK_DIR, 'state.json')
+    return new FileStateStore(path.resolve(dir, rel), packageVersion(), rel)
+  }
+  throw new WorkspaceError(
+    `cardform.yaml: backend.type "${type}" is not available in this version of cardform; use "local"`,
+    'backend-unsupported',
+  )
+}
