@@ -15,6 +15,9 @@ import type {DesiredCard} from './plan/compute-plan.js'
 /** The folder, under the project directory, where cardform keeps its own files (state, embedded emulator data). */
 export const WORK_DIR = '.cardform'
 
+/** Requests/s to the embedded emulator when cardform.yaml sets no rate_limit. */
+const EMBEDDED_RATE_LIMIT = 10_000
+
 /** A problem with the project setup (config, credentials, backend): the user's to fix, said with where. */
 export class WorkspaceError extends Error {
   override name = 'WorkspaceError'
@@ -72,7 +75,9 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
         const {startEmulator} = await import('../emulator/index.js')
         const emulator = await startEmulator({dataDir: path.join(dir, WORK_DIR, 'emulator')})
         stopEmulator = () => emulator.close()
-        credentials = {credentials_file: emulator.credentialsFile}
+        // The emulator is on this machine and enforces no rate limit unless told to: do not pace calls to it at
+        // the real API's 5/s unless the project asks for a limit.
+        credentials = {credentials_file: emulator.credentialsFile, rate_limit: provider.rate_limit ?? EMBEDDED_RATE_LIMIT}
         baseDir = path.dirname(emulator.credentialsFile)
       } else {
         credentials = provider

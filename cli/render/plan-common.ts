@@ -72,6 +72,8 @@ export function textDiffLines(before: unknown, after: unknown): string[] {
   const a = typeof before === 'string' ? before : before === undefined ? '' : JSON.stringify(before)
   const b = typeof after === 'string' ? after : after === undefined ? '' : JSON.stringify(after)
   const out: string[] = []
+  if (before === undefined) return b.replace(/\n$/, '').split('\n').map((l) => `+ ${l}`)
+  if (after === undefined) return a.replace(/\n$/, '').split('\n').map((l) => `- ${l}`)
   for (const part of diffLines(a.endsWith('\n') ? a : a + '\n', b.endsWith('\n') ? b : b + '\n')) {
     const lines = part.value.replace(/\n$/, '').split('\n')
     const mark = part.added ? '+' : part.removed ? '-' : ' '

@@ -1,6 +1,6 @@
-import {formatPosition, type Diagnostic} from '../../engine/model/diagnostic.js'
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
 import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, summaryLine, textDiffLines, where} from './plan-common.js'
+import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
 
 /**
@@ -70,7 +70,7 @@ function renderField(fc: FieldChange, style: Style, indent: string): string[] {
     fc.forces_replacement ? style.removed('# forces replacement') : '',
     fc.irreversible ? style.irreversible('! irreversible') : '',
     fc.source === 'drift' ? style.drift('# drifted: restores the configured value') : '',
-    fc.write_only ? style.dim('# not readable by GET: compared with state') : '',
+    fc.write_only && fc.before !== undefined ? style.dim('# not readable by GET: compared with state') : '',
   ].filter(Boolean)
   const suffix = notes.length ? '  ' + notes.join('  ') : ''
   if (fc.long_text && (typeof fc.before === 'string' || typeof fc.after === 'string')) {
@@ -93,10 +93,4 @@ function renderDrift(d: Drift, style: Style): string[] {
     lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
   }
   return lines
-}
-
-export function renderDiagnostic(d: Diagnostic, style: Style): string {
-  const pos = d.source ? formatPosition(d.source) + ': ' : ''
-  const head = d.severity === 'error' ? style.error(`Error[${d.code}]`) : style.warning(`Warning[${d.code}]`)
-  return `${head}: ${pos}${d.message}`
 }

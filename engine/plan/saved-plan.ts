@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
-import {Ajv, type ValidateFunction} from 'ajv'
-import addFormats from 'ajv-formats'
+import type {ValidateFunction} from 'ajv'
+import {createAjv} from '../spec/ajv.js'
 import {schemasDir} from '../paths.js'
 import type {Address} from '../model/address.js'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
@@ -32,9 +32,7 @@ let planValidator: ValidateFunction | undefined
 
 export function planValidatorFn(): ValidateFunction {
   if (!planValidator) {
-    const ajv = new Ajv({allErrors: true, strict: true})
-    ;(addFormats as unknown as (a: Ajv) => void)(ajv)
-    planValidator = ajv.compile(JSON.parse(readFileSync(path.join(schemasDir, 'plan.schema.json'), 'utf8')) as object)
+    planValidator = createAjv().compile(JSON.parse(readFileSync(path.join(schemasDir, 'plan.schema.json'), 'utf8')) as object)
   }
   return planValidator
 }

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {Ajv, type ValidateFunction} from 'ajv'
+import type {ValidateFunction} from 'ajv'
+import {createAjv} from '../spec/ajv.js'
 import {schemasDir} from '../paths.js'
 import {STATE_VERSION, type StateDocument} from '../model/state.js'
 import {StateCorruptError, StateVersionError} from './errors.js'
@@ -10,7 +11,7 @@ let validator: ValidateFunction | undefined
 function validate(): ValidateFunction {
   if (!validator) {
     const schema = JSON.parse(readFileSync(path.join(schemasDir, 'state.schema.json'), 'utf8')) as object
-    validator = new Ajv({allErrors: true, strict: true}).compile(schema)
+    validator = createAjv().compile(schema)
   }
   return validator
 }

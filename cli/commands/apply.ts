@@ -1,0 +1,79 @@
+import {Args, Flags} from '@oclif/core'
+import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration} from '../engine-command.js'
+import type {Plan} from '../../engine/model/plan.js'
+
+export default class ApplyCommand extends EngineCommand {
+  static override summary = 'Make the live cards match the specs, or apply a saved plan exactly.'
+  static override description = `Without FILE: plans, shows the plan, and asks for confirmation on a terminal (--auto-approve otherwise). \
+With FILE (from plan --out): applies exactly that plan, and refuses when the state or any card it touches changed since.
+
+Replacing, deleting or invalidating a card takes it away from every member who holds it: apply refuses unless \
+--allow-destroy. Switching on balance or rights display can never be undone: apply refuses unless \
+--allow-irreversible, or the change comes from a saved plan that showed it.
+
+State is saved after every remote call; an interrupted apply is completed by the next one. Exit status 0 when \
+everything was applied, 1 otherwise.`
+
+  static override examples = [
+    {description: 'Plan, review and confirm interactively.', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'CI: apply the plan reviewed in the pull request.', command: '<%= config.bin %> <%= command.id %> plan.json'},
+    {description: 'Non-interactive, including irreversible switches.', command: '<%= config.bin %> <%= command.id %> --auto-approve --allow-irreversible'},
+  ]
+
+  static override args = {
+    file: Args.string({description: 'A plan saved with `cardform plan --out FILE`.', required: false}),
+  }
+
+  static override flags = {
+    'auto-approve': Flags.boolean({description: 'Do not ask for confirmation.'}),
+    'allow-destroy': Flags.boolean({description: 'Allow replacing, deleting and invalidating cards.'}),
+    'allow-irreversible': Flags.boolean({description: 'Allow switching on display that can never be switched off.'}),
+    'fail-fast': Flags.boolean({description: 'Stop starting new cards after the first failure.'}),
+    refresh: Flags.boolean({description: 'Read every live card before planning.', default: true, allowNo: true}),
+    parallelism: parallelismFlag,
+    'lock-timeout': lockTimeoutFlag,
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(ApplyCommand)
+    const style = this.styleFor(flags)
+    const [{renderPlanHuman}, {renderApplyEvent, renderApplySummary}] = await Promise.all([
+      import('../render/plan-human.js'),
+      import('../render/apply-human.js'),
+    ])
+    const run = await this.withWorkspace(flags.dir, async (ws) => {
+      const {runApply} = await import('../../engine/operations.js')
+      return runApply(ws, {
+        ...(args.file ? {planFile: args.file} : {}),
+        autoApprove: flags['auto-approve'],
+        ...(process.stdin.isTTY && process.stdout.isTTY ? {confirm: (plan: Plan) => this.confirm(plan)} : {}),
+        onPlan: (plan) => process.stdout.write(renderPlanHuman(plan, style) + '\n'),
+        allowDestroy: flags['allow-destroy'],
+        allowIrreversible: flags['allow-irreversible'],
+        parallelism: flags.parallelism,
+        failFast: flags['fail-fast'],
+        lockTimeoutMs: parseDuration(flags['lock-timeout']),
+        refresh: flags.refresh,
+        onEvent: (e) => {
+          const line = renderApplyEvent(e, style)
+          if (line) this.log(line)
+        },
+      })
+    })
+    if (!run) return
+    process.stdout.write(renderApplySummary(run, style))
+    process.exitCode = run.refused.length > 0 || (run.result?.failed ?? 0) > 0 ? 1 : 0
+  }
+
+  private async confirm(plan: Plan): Promise<boolean> {
+    const {createInterface} = await import('node:readline/promises')
+    const rl = createInterface({input: process.stdin, output: process.stdout})
+    try {
+      const warn = plan.has_destructive || plan.has_irreversible ? ' Some changes cannot be undone (see above).' : ''
+      const answer = await rl.question(`Do you want to apply these changes?${warn} Only 'yes' will be accepted: `)
+      return answer.trim() === 'yes'
+    } finally {
+      rl.close()
+    }
+  }
+}

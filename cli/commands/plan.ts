@@ -1,0 +1,59 @@
+import {Flags} from '@oclif/core'
+import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration} from '../engine-command.js'
+import type {Plan} from '../../engine/model/plan.js'
+
+export default class PlanCommand extends EngineCommand {
+  static override summary = 'Show what apply would change: create, update, replace, delete or invalidate cards.'
+  static override description = `Reads the card specs, the state and (unless --refresh=false) every live card, and prints the plan: \
+irreversible and destructive changes first, then drift (changes made outside cardform), then each card's field changes.
+
+Exit status: 0 success (with --detailed-exitcode: 0 no changes, 2 changes), 1 error.
+With --json, prints the plan document (schemas/plan.schema.json). With --markdown, prints a pull-request comment; \
+when it is longer than 65,000 characters it is split into parts separated by a line <!-- cardform:split -->.`
+
+  static override examples = [
+    {description: 'Plan the project in the current directory.', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Save the plan for a later apply of exactly these changes.', command: '<%= config.bin %> <%= command.id %> --out plan.json'},
+    {description: 'CI: fail the job when there is drift or a pending change.', command: '<%= config.bin %> <%= command.id %> --detailed-exitcode'},
+    {description: 'A pull-request comment.', command: '<%= config.bin %> <%= command.id %> --markdown > comment.md'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    out: Flags.string({description: 'Save the plan to this file; `cardform apply FILE` then applies exactly it.'}),
+    markdown: Flags.boolean({description: 'Print the plan as a pull-request comment (Markdown).', exclusive: ['json']}),
+    'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
+    refresh: Flags.boolean({description: 'Read every live card first (drift detection). --no-refresh plans against state only.', default: true, allowNo: true}),
+    parallelism: parallelismFlag,
+    lock: Flags.boolean({description: 'Hold the state lock while planning. --no-lock skips it (read-only, may race an apply).', default: true, allowNo: true}),
+    'lock-timeout': lockTimeoutFlag,
+  }
+
+  async run(): Promise<Plan | undefined> {
+    const {flags} = await this.parse(PlanCommand)
+    const plan = await this.withWorkspace(flags.dir, async (ws) => {
+      const {runPlan} = await import('../../engine/operations.js')
+      const run = await runPlan(ws, {
+        refresh: flags.refresh,
+        parallelism: flags.parallelism,
+        lock: flags.lock,
+        lockTimeoutMs: parseDuration(flags['lock-timeout']),
+        ...(flags.out ? {out: flags.out} : {}),
+      })
+      return run.plan
+    })
+    if (!plan) return undefined
+    if (flags.markdown) {
+      const {renderPlanMarkdown} = await import('../render/plan-markdown.js')
+      this.log(renderPlanMarkdown(plan).join('\n<!-- cardform:split -->\n'))
+    } else if (!this.jsonEnabled()) {
+      const {renderPlanHuman} = await import('../render/plan-human.js')
+      process.stdout.write(renderPlanHuman(plan, this.styleFor(flags)))
+      if (flags.out) this.log(`\nSaved the plan to ${flags.out}. Apply exactly it with: cardform apply ${flags.out}`)
+    }
+    // Set only now, after all output is written: the process exits with it once stdout has drained.
+    process.exitCode = !plan.applyable ? 1 : flags['detailed-exitcode'] && plan.has_changes ? 2 : 0
+    return plan
+  }
+}

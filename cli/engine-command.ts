@@ -1,0 +1,73 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from './base-command.js'
+import {renderDiagnostic} from './render/diagnostics.js'
+import type {Diagnostic} from '../engine/model/diagnostic.js'
+import type {Workspace} from '../engine/workspace.js'
+
+const REMOTE_CODES: Record<string, string> = {
+  ApiError: 'api-error',
+  RateLimitError: 'api-rate-limited',
+  TransportError: 'transport-error',
+  ResponseVerificationError: 'response-verification-failed',
+  CredentialsError: 'credentials-invalid',
+}
+
+/** Parse `30s`, `2m`, `500ms` or a number of seconds into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
+  if (!m) throw new Error(`invalid duration "${text}": use e.g. 0s, 30s, 2m, 500ms`)
+  const n = Number(m[1])
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000)
+}
+
+export const lockTimeoutFlag = Flags.string({
+  description: 'How long to wait for the state lock held by another run before failing (e.g. 30s, 2m).',
+  default: '0s',
+})
+
+export const parallelismFlag = Flags.integer({
+  description: 'How many cards are read or changed at once (requests are also paced by the rate limiter).',
+  default: 10,
+  min: 1,
+  max: 100,
+})
+
+/**
+ * A command that opens the project (specs, state, API). Spec problems are printed as diagnostics; setup and remote
+ * problems as one `error[code]: message` line. Exit status 1 for both.
+ */
+export abstract class EngineCommand extends BaseCommand {
+  protected async withWorkspace<T>(dir: string, body: (ws: Workspace) => Promise<T>): Promise<T | undefined> {
+    const {openWorkspace} = await import('../engine/workspace.js')
+    const {workspace, diagnostics} = await openWorkspace(dir)
+    if (!workspace) {
+      this.printDiagnostics(diagnostics)
+      process.exitCode = 1
+      return undefined
+    }
+    try {
+      return await body(workspace)
+    } finally {
+      await workspace.close()
+    }
+  }
+
+  protected printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+    const style = this.styleFor({})
+    for (const d of diagnostics) process.stderr.write(renderDiagnostic(d, style) + '\n')
+  }
+
+  /** Errors that are not bugs (state, lock, config, remote API) become one clear line and exit status 1. */
+  protected override async catch(error: Error & {code?: unknown; exitCode?: number; oclif?: unknown}): Promise<unknown> {
+    const known = ['StateError', 'StateCorruptError', 'StateVersionError', 'LockHeldError', 'WorkspaceError', 'SavedPlanError', 'ApiError', 'RateLimitError', 'TransportError', 'ResponseVerificationError', 'CredentialsError']
+    if (known.includes(error.name)) {
+      // State and workspace errors carry a stable kebab-case code; remote errors are named by class (the API's own
+      // code is inside the message).
+      const code = typeof error.code === 'string' && /^[a-z]+(-[a-z]+)*$/.test(error.code) ? error.code : REMOTE_CODES[error.name] ?? 'error'
+      process.stderr.write(`${this.styleFor({}).error(`error[${code}]`)}: ${error.message}\n`)
+      process.exitCode = 1
+      return undefined
+    }
+    return super.catch(error)
+  }
+}

@@ -1,0 +1,42 @@
+import type {ApplyEvent} from '../../engine/apply/apply-plan.js'
+import type {ApplyRun} from '../../engine/operations.js'
+import {renderDiagnostic} from './diagnostics.js'
+import type {Style} from './style.js'
+
+/** One progress line per remote call, as apply makes it. */
+export function renderApplyEvent(e: ApplyEvent, style: Style): string | undefined {
+  switch (e.type) {
+    case 'step-start':
+      return undefined
+    case 'step-done':
+      return `${style.added('✓')} ${e.address}: ${e.op} done${e.remoteId ? ` (card ${e.remoteId})` : ''} ${style.dim(`${e.ms}ms`)}`
+    case 'step-failed':
+      return `${style.error('✗')} ${e.address}: ${e.op} failed: ${e.failure.message}`
+  }
+}
+
+/** The closing summary: what was done, what failed (with the API's code, message and Request-ID), and why not. */
+export function renderApplySummary(run: ApplyRun, style: Style): string {
+  const lines: string[] = []
+  if (run.refused.length > 0) {
+    for (const d of run.refused) lines.push(renderDiagnostic(d, style))
+    lines.push(style.bold('Nothing was applied.'))
+    return lines.join('\n') + '\n'
+  }
+  const r = run.result!
+  const failed = r.outcomes.filter((o) => o.status === 'failed')
+  if (failed.length) {
+    lines.push('', style.error('Failed:'))
+    for (const o of failed) {
+      const f = o.failure!
+      const detail = [f.status !== undefined ? `HTTP ${f.status}` : '', f.code ?? '', f.requestId ? `Request-ID ${f.requestId}` : ''].filter(Boolean).join(', ')
+      lines.push(`  ${o.address} (${o.action}, step ${o.failedStep}): ${f.message}${detail ? style.dim(` [${detail}]`) : ''}`)
+    }
+  }
+  const skipped = r.skipped ? `, ${r.skipped} skipped (--fail-fast)` : ''
+  const verdict = failed.length ? style.error('Apply finished with errors') : style.added('Apply complete')
+  lines.push('', style.bold(`${verdict}: ${r.done} card${r.done === 1 ? '' : 's'} changed, ${r.failed} failed${skipped}.`))
+  if (run.state) lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
+  if (failed.length) lines.push('Run apply again to retry: finished steps are recorded in state and are not repeated.')
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,46 @@
+import type {Address} from '../model/address.js'
+import type {Diagnostic} from '../model/diagnostic.js'
+import type {StateDocument} from '../model/state.js'
+import type {LiveRead} from './compute-plan.js'
+
+export interface LiveReader {
+  canRead(kind: string): boolean
+  read(kind: string, remoteId: string, applied: Record<string, unknown>): Promise<LiveRead>
+}
+
+/**
+ * Read the live object of every card in state that has an id, at most `parallelism` at a time (the client's rate
+ * limiter paces the calls themselves). A card that cannot be read is an error diagnostic: planning against a guess
+ * would be worse than not planning.
+ */
+export async function refreshLive(
+  state: StateDocument | null,
+  reader: LiveReader,
+  parallelism: number,
+  only?: ReadonlySet<Address>,
+): Promise<{live: Map<Address, LiveRead>; diagnostics: Diagnostic[]}> {
+  const live = new Map<Address, LiveRead>()
+  const diagnostics: Diagnostic[] = []
+  const todo = Object.entries(state?.resources ?? {}).filter(
+    ([address, r]) => r.status === 'created' && r.remote_id && reader.canRead(r.kind) && (!only || only.has(address)),
+  )
+  let next = 0
+  const worker = async () => {
+    while (next < todo.length) {
+      const [address, r] = todo[next++]!
+      try {
+        live.set(address, await reader.read(r.kind, r.remote_id!, r.applied))
+      } catch (e) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'refresh-failed',
+          message: `${address}: cannot read card ${r.remote_id}: ${(e as Error).message}`,
+          address,
+        })
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(parallelism, todo.length))}, worker))
+  diagnostics.sort((a, b) => (a.address! < b.address! ? -1 : 1))
+  return {live, diagnostics}
+}
