@@ -122,7 +122,8 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       opts.onPlan?.(plan)
     }
     refused.push(...gates(plan, opts, fromFile))
-    if (refused.length === 0 && plan.has_changes && !opts.autoApprove) {
+    // A saved plan was reviewed when it was made: applying it is the approval (as with Terraform's `apply FILE`).
+    if (refused.length === 0 && plan.has_changes && !opts.autoApprove && !fromFile) {
       if (!opts.confirm) {
         refused.push({severity: 'error', code: 'approval-required', message: 'apply needs approval: run it on a terminal to confirm, or pass --auto-approve'})
       } else if (!(await opts.confirm(plan))) {

@@ -1,0 +1,94 @@
+import {spawn} from 'node:child_process'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {startEmulator, type EmulatorOptions, type RunningEmulator} from '../../../emulator/index.js'
+import {packageRoot} from '../../../engine/paths.js'
+import type {StateDocument} from '../../../engine/model/state.js'
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface TestProject {
+  dir: string
+  emulator: RunningEmulator
+  /** Run the built CLI (`node bin/run.js ARGS -C dir`). */
+  cli(args: string[], opts?: {env?: NodeJS.ProcessEnv}): Promise<CliResult>
+  /** Start the CLI and hand back the child, for kill tests. */
+  spawnCli(args: string[]): ReturnType<typeof spawn>
+  write(file: string, text: string): void
+  read(file: string): string
+  edit(file: string, from: string, to: string): void
+  state(): StateDocument
+  close(): Promise<void>
+}
+
+const BIN = path.join(packageRoot, 'bin/run.js')
+
+/**
+ * A temporary project talking to an emulator started in this test process over loopback, so the emulator survives
+ * a CLI that is killed, and tests can change cards behind cardform's back through its admin interface.
+ */
+export async function createProject(opts: {cards?: 'quickstart' | Record<string, string>; emulator?: EmulatorOptions} = {}): Promise<TestProject> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cardform-e2e-'))
+  const emulator = await startEmulator({seed: 7, ...opts.emulator})
+  const cards = opts.cards ?? 'quickstart'
+  if (cards === 'quickstart') {
+    cpSync(path.join(packageRoot, 'examples/quickstart/cards'), path.join(dir, 'cards'), {recursive: true})
+  } else {
+    mkdirSync(path.join(dir, 'cards'))
+    for (const [file, text] of Object.entries(cards)) writeFileSync(path.join(dir, 'cards', file), text)
+  }
+  writeFileSync(
+    path.join(dir, 'cardform.yaml'),
+    [
+      'cards: cards',
+      'provider:',
+      `  endpoint: ${emulator.url}`,
+      `  credentials_file: ${emulator.credentialsFile}`,
+      '  rate_limit: 1000',
+      'backend:',
+      '  type: local',
+      '',
+    ].join('\n'),
+  )
+  const run = (args: string[], env?: NodeJS.ProcessEnv) =>
+    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  return {
+    dir,
+    emulator,
+    cli: (args, o) =>
+      new Promise((resolve, reject) => {
+        const child = run(args, o?.env)
+        let stdout = ''
+        let stderr = ''
+        child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+        child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+        child.on('error', reject)
+        child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+      }),
+    spawnCli: (args) => run(args),
+    write: (file, text) => writeFileSync(path.join(dir, file), text),
+    read: (file) => readFileSync(path.join(dir, file), 'utf8'),
+    edit(file, from, to) {
+      const full = path.join(dir, file)
+      const text = readFileSync(full, 'utf8')
+      if (!text.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`)
+      writeFileSync(full, text.replace(from, to))
+    },
+    state: () => JSON.parse(readFileSync(path.join(dir, '.cardform/state.json'), 'utf8')) as StateDocument,
+    async close() {
+      await emulator.close()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
+
+/** Live (not deleted, not invalidated) cards in the emulator. */
+export function liveCards(emulator: RunningEmulator) {
+  return emulator.admin.listCards().filter((c) => c.card.status !== 'DELETED' && c.card.state !== 'CARD_INVALID')
+}
