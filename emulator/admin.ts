@@ -1,0 +1,70 @@
+import type {CardRecord, CardStore} from './store.js'
+import {formatTime} from './time.js'
+import {DEFAULT_TOTAL_QUANTITY} from './membercard-open.js'
+
+/**
+ * Changes "behind cardform's back", as a person in the merchant console would (the issue's admin route). They skip
+ * every API rule, but not the server-computed fields: card_id, create_time and remain_quantity cannot be set, and
+ * update_time is bumped by every change.
+ */
+
+export class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'AdminError'
+  }
+}
+
+/** What the admin routes show: the whole record, fields hidden from GET and the rights included. */
+export interface AdminCardView {
+  family: CardRecord['family']
+  card_id: string
+  owner_mchid: string
+  card: Record<string, unknown>
+  rights?: Record<string, unknown>
+}
+
+export function adminCardView(r: CardRecord): AdminCardView {
+  const view: AdminCardView = {family: r.family, card_id: r.card_id, owner_mchid: r.owner_mchid, card: structuredClone(r.card)}
+  if (r.rights) view.rights = structuredClone(r.rights)
+  return view
+}
+
+const SERVER_COMPUTED = ['card_id', 'create_time', 'update_time', 'remain_quantity']
+
+/**
+ * Merge `patch` into the card's top-level fields; a JSON null removes a field. Two reserved keys reach outside the
+ * card: `rights` replaces the stored rights block and `owner_mchid` the creating merchant.
+ */
+export function mutateCard(store: CardStore, cardId: string, patch: unknown, now: number): AdminCardView {
+  const record = store.get(cardId)
+  if (!record) throw new AdminError(404, `no card ${cardId}`)
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new AdminError(400, 'the patch must be a JSON object')
+  const {rights, owner_mchid, ...fields} = patch as Record<string, unknown>
+  for (const key of SERVER_COMPUTED) {
+    if (key in fields) throw new AdminError(400, `${key} is computed by the server and cannot be set`)
+  }
+  const card = {...record.card}
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === null) delete card[key]
+    else card[key] = structuredClone(value)
+  }
+  if (record.family === 'membercard-open') {
+    if (card['code_mode'] === 'SYSTEM_ALLOCATE') {
+      card['total_quantity'] ??= DEFAULT_TOTAL_QUANTITY
+      card['remain_quantity'] = card['total_quantity']
+    } else card['remain_quantity'] = 0
+  }
+  if (record.family !== 'aggregator') card['update_time'] = formatTime(now)
+  record.card = card
+  if (rights !== undefined) {
+    if (rights === null) delete record.rights
+    else record.rights = structuredClone(rights) as Record<string, unknown>
+  }
+  if (typeof owner_mchid === 'string') store.changeOwner(record, owner_mchid)
+  store.touch(record)
+  return adminCardView(record)
+}

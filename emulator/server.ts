@@ -1,0 +1,388 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {randomBytes} from 'node:crypto'
+import {
+  MAX_CLOCK_SKEW_SECONDS,
+  createNonce,
+  parseAuthorization,
+  requestMessage,
+  responseMessage,
+  signMessage,
+  verifyMessage,
+} from '../engine/providers/wechatpay/signing.js'
+import {ApiError} from './errors.js'
+import type {EmulatorKeys} from './credentials.js'
+import type {CardStore} from './store.js'
+import type {Random} from './random.js'
+import {matchRoute} from './routes.js'
+import {checkGeneralRules} from './validate.js'
+import {AGGREGATOR_PATH, aggregatorError, createAggregatorCard} from './aggregator.js'
+import {AdminError, adminCardView, mutateCard} from './admin.js'
+import type {HandlerEnv} from './handler.js'
+
+/** The realism knobs (EMULATOR.md "Realism knobs"). */
+export interface Knobs {
+  latencyMs: number
+  latencyJitterMs: number
+  /** Requests per second per mchid; 0 = unlimited. */
+  rateLimitQps: number
+  /** Probability of 500 SYSTEM_ERROR before any change. */
+  failRate: number
+  /** Probability of a connection reset after the change was applied. */
+  dropRate: number
+}
+
+export interface EmulatorStats {
+  requests: number
+  by_route: Record<string, number>
+  by_status: Record<string, number>
+  by_route_status: Record<string, Record<string, number>>
+  cards_created: number
+  injected_failures: number
+  dropped_connections: number
+  rate_limited: number
+}
+
+export function emptyStats(): EmulatorStats {
+  return {
+    requests: 0,
+    by_route: {},
+    by_status: {},
+    by_route_status: {},
+    cards_created: 0,
+    injected_failures: 0,
+    dropped_connections: 0,
+    rate_limited: 0,
+  }
+}
+
+const MAX_BODY_BYTES = 1 << 20
+
+interface Bucket {
+  tokens: number
+  last: number
+}
+
+/** Where the response signature comes from: the request's Wechatpay-Serial decides (reference §2). */
+type SigningMode = 'public-key' | 'certificate'
+
+/**
+ * The HTTP side of the emulator: routing, the APIv3 transport rules (signatures, headers, general body rules), the
+ * realism knobs, the admin routes and the aggregator route. The business rules live in the family modules.
+ */
+export class EmulatorServer {
+  stats: EmulatorStats = emptyStats()
+  private buckets = new Map<string, Bucket>()
+
+  constructor(
+    private readonly keys: EmulatorKeys,
+    private readonly store: CardStore,
+    private readonly random: Random,
+    private readonly knobs: Knobs,
+    private readonly clock: () => number,
+  ) {}
+
+  get env(): HandlerEnv {
+    return {store: this.store, random: this.random}
+  }
+
+  reset(): void {
+    this.store.clear()
+    this.stats = emptyStats()
+    this.buckets.clear()
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw: Buffer
+    try {
+      raw = await readBody(req)
+    } catch {
+      res.writeHead(413).end()
+      return
+    }
+    const url = new URL(req.url ?? '/', 'http://emulator')
+    const method = (req.method ?? 'GET').toUpperCase()
+    if (url.pathname.startsWith('/__admin/')) return this.handleAdmin(method, url, raw, res)
+    if (url.pathname === AGGREGATOR_PATH) return this.handleAggregator(method, req, raw, res)
+    return this.handleV3(method, url, req, raw, res)
+  }
+
+  private count(route: string, status: number): void {
+    const s = this.stats
+    s.requests++
+    s.by_route[route] = (s.by_route[route] ?? 0) + 1
+    s.by_status[status] = (s.by_status[status] ?? 0) + 1
+    const rs = (s.by_route_status[route] ??= {})
+    rs[status] = (rs[status] ?? 0) + 1
+  }
+
+  private async handleV3(method: string, url: URL, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+    const match = matchRoute(method, url.pathname)
+    const routeName = match && 'route' in match ? match.route.name : `${method} (unknown route)`
+    const serialHeader = header(req, 'wechatpay-serial')
+    // Public-key mode when the request names the public key id, platform-certificate mode otherwise (reference §2).
+    const mode: SigningMode = serialHeader === this.keys.credentials.wechatpay_public_key_id ? 'public-key' : 'certificate'
+    let dropAfter = false
+    let status: number
+    let payload: unknown
+    let extraHeaders: Record<string, string> = {}
+    try {
+      await this.delay()
+      if (!match) throw new ApiError(404, 'NOT_FOUND', `请求的URL不存在: ${method} ${url.pathname}`)
+      if (!('route' in match)) {
+        throw new ApiError(405, 'METHOD_NOT_ALLOWED', `该URL不支持${method}方法,支持: ${match.allowed.join(', ')}`, undefined, {
+          Allow: match.allowed.join(', '),
+        })
+      }
+      const rawBody = raw.toString('utf8')
+      checkHeaders(req, rawBody)
+      const mchid = this.verifySignature(req, method, url, rawBody)
+      if (serialHeader !== undefined && mode !== 'public-key' && serialHeader !== this.keys.credentials.platform_certificate_serial) {
+        throw new ApiError(400, 'INVALID_REQUEST', `Wechatpay-Serial“${serialHeader}”不是有效的微信支付公钥ID或平台证书序列号`, {
+          field: 'Wechatpay-Serial',
+          location: 'header',
+        })
+      }
+      this.rateLimit(mchid)
+      if (this.knobs.failRate > 0 && this.random() < this.knobs.failRate) {
+        this.stats.injected_failures++
+        throw new ApiError(500, 'SYSTEM_ERROR', '系统繁忙,请稍后重试')
+      }
+      const body = parseBody(rawBody)
+      const created = this.store.size
+      const reply = match.route.handler({mchid, params: match.params, query: url.searchParams, body, now: this.clock()}, this.env)
+      this.stats.cards_created += this.store.size - created
+      await this.store.flush()
+      status = reply.status
+      payload = reply.body
+      dropAfter = this.knobs.dropRate > 0 && this.random() < this.knobs.dropRate
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error
+      status = error.status
+      payload = error.toBody()
+      extraHeaders = error.headers ?? {}
+    }
+    this.count(routeName, status)
+    if (dropAfter) {
+      // The change is applied (and persisted); the client sees a reset connection and no answer.
+      this.stats.dropped_connections++
+      req.socket.resetAndDestroy()
+      return
+    }
+    this.sendSigned(res, status, payload, mode, extraHeaders)
+  }
+
+  /**
+   * Verify the Authorization header (reference §2): scheme and five items, known mchid and serial, a timestamp within
+   * ±300 s, and the SHA256withRSA signature of method, path+query, timestamp, nonce and the exact body.
+   * Every failure is 401 SIGN_ERROR; the messages other than "错误的签名,验签失败" are invented.
+   */
+  private verifySignature(req: IncomingMessage, method: string, url: URL, rawBody: string): string {
+    const auth = parseAuthorization(header(req, 'authorization'))
+    const signError = (message: string, issue: string, field = 'authorization') =>
+      new ApiError(401, 'SIGN_ERROR', message, {field, location: 'header', issue})
+    if (typeof auth === 'string') throw signError('Http头Authorization值格式错误,请参考《微信支付商户REST API签名规则》', auth)
+    const c = this.keys.credentials
+    if (auth.mchid !== c.mchid) throw signError(`商户号“${auth.mchid}”不存在或未开通APIv3`, 'unknown mchid', 'mchid')
+    if (auth.serial_no.toUpperCase() !== c.merchant_serial) {
+      throw signError('商户证书序列号有误。请使用签名私钥匹配的证书序列号', 'unknown serial_no', 'serial_no')
+    }
+    const timestamp = Number(auth.timestamp)
+    const now = Math.floor(this.clock() / 1000)
+    if (!/^\d{1,12}$/.test(auth.timestamp) || Math.abs(now - timestamp) > MAX_CLOCK_SKEW_SECONDS) {
+      throw signError('签名中的时间戳已过期或无效,请使用当前时间(秒)重新签名', `timestamp ${auth.timestamp} is more than ${MAX_CLOCK_SKEW_SECONDS}s away from ${now}`, 'timestamp')
+    }
+    // The signed URL is the request target as sent: path plus "?query" when there is one.
+    const target = url.pathname + url.search
+    const message = requestMessage({method, url: target, timestamp, nonce: auth.nonce_str, body: rawBody})
+    if (!verifyMessage(message, auth.signature, this.keys.merchantPublicKey)) {
+      // The documented body of a real SIGN_ERROR (reference §3), detail and sign_information included.
+      const head = `${method}\n${target}\n${timestamp}\n${auth.nonce_str}\n`
+      throw new ApiError(401, 'SIGN_ERROR', '错误的签名,验签失败', {
+        detail: {issue: 'sign not match'},
+        field: 'signature',
+        location: 'authorization',
+        sign_information: {
+          method,
+          sign_message_length: Buffer.byteLength(message, 'utf8'),
+          truncated_sign_message: `${head}${[...rawBody].slice(0, 16).join('')}\n`,
+          url: target,
+        },
+      })
+    }
+    return auth.mchid
+  }
+
+  private rateLimit(mchid: string): void {
+    const qps = this.knobs.rateLimitQps
+    if (qps <= 0) return
+    const now = this.clock()
+    const b = this.buckets.get(mchid) ?? {tokens: qps, last: now}
+    b.tokens = Math.min(qps, b.tokens + ((now - b.last) / 1000) * qps)
+    b.last = now
+    this.buckets.set(mchid, b)
+    if (b.tokens < 1) {
+      this.stats.rate_limited++
+      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / qps))
+      throw new ApiError(429, 'RATELIMIT_EXCEEDED', '请求未受理,请降低频率后重试', undefined, {'Retry-After': String(retryAfter)})
+    }
+    b.tokens -= 1
+  }
+
+  private async delay(): Promise<void> {
+    const {latencyMs, latencyJitterMs} = this.knobs
+    if (latencyMs <= 0 && latencyJitterMs <= 0) return
+    const ms = Math.max(0, latencyMs + (this.random() * 2 - 1) * latencyJitterMs)
+    await new Promise((resolve) => setTimeout(resolve, ms))
+  }
+
+  /** Every /v3 answer, error or not, carries the four Wechatpay-* headers and Request-ID (reference §2, [SK]). */
+  private sendSigned(res: ServerResponse, status: number, payload: unknown, mode: SigningMode, extra: Record<string, string>): void {
+    const body = payload === undefined ? '' : JSON.stringify(payload)
+    const timestamp = Math.floor(this.clock() / 1000)
+    const nonce = createNonce()
+    const c = this.keys.credentials
+    const key = mode === 'public-key' ? this.keys.wechatpayPrivateKey : this.keys.platformPrivateKey
+    const headers: Record<string, string | number> = {
+      ...extra,
+      'Request-ID': requestId(),
+      'Wechatpay-Timestamp': String(timestamp),
+      'Wechatpay-Nonce': nonce,
+      'Wechatpay-Serial': mode === 'public-key' ? c.wechatpay_public_key_id : c.platform_certificate_serial,
+      'Wechatpay-Signature': signMessage(responseMessage(timestamp, nonce, body), key),
+    }
+    if (body !== '') {
+      headers['Content-Type'] = 'application/json; charset=utf-8'
+      headers['Content-Length'] = Buffer.byteLength(body)
+    }
+    res.writeHead(status, headers)
+    res.end(body)
+  }
+
+  private handleAggregator(method: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+    const route = `${method} ${AGGREGATOR_PATH}`
+    const send = (httpStatus: number, body: unknown) => {
+      this.count(route, httpStatus)
+      const text = JSON.stringify(body)
+      res.writeHead(httpStatus, {'Content-Type': 'application/json; charset=utf-8', 'Request-ID': requestId()})
+      res.end(text)
+    }
+    if (method !== 'POST') {
+      const e = aggregatorError(405, `不支持${method}方法`)
+      return send(e.httpStatus, e.body)
+    }
+    if (header(req, 'authorization') !== `Bearer ${this.keys.credentials.aggregator_token}`) {
+      const e = aggregatorError(401, '未授权: Authorization 应为 Bearer <aggregator_token>')
+      return send(e.httpStatus, e.body)
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(raw.toString('utf8'))
+    } catch {
+      const e = aggregatorError(200, '请求报文不是合法的JSON')
+      return send(e.httpStatus, e.body)
+    }
+    const created = this.store.size
+    const reply = createAggregatorCard(body, this.keys.credentials.mchid, this.env, this.clock())
+    this.stats.cards_created += this.store.size - created
+    void this.store.flush().then(() => send(reply.httpStatus, reply.body), () => send(500, aggregatorError(500, '系统繁忙').body))
+  }
+
+  private async handleAdmin(method: string, url: URL, raw: Buffer, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body, null, 2)
+      res.writeHead(status, {'Content-Type': 'application/json; charset=utf-8'})
+      res.end(text)
+    }
+    const path = url.pathname
+    try {
+      if (method === 'GET' && path === '/__admin/cards') return send(200, this.store.all().map(adminCardView))
+      if (method === 'GET' && path === '/__admin/stats') return send(200, this.stats)
+      if (method === 'POST' && path === '/__admin/reset') {
+        this.reset()
+        await this.store.flush()
+        return send(200, {reset: true})
+      }
+      const m = /^\/__admin\/cards\/([^/]+)$/.exec(path)
+      if (m) {
+        const id = decodeURIComponent(m[1]!)
+        if (method === 'GET') {
+          const r = this.store.get(id)
+          return r ? send(200, adminCardView(r)) : send(404, {error: `no card ${id}`})
+        }
+        if (method === 'PATCH') {
+          let patch: unknown
+          try {
+            patch = JSON.parse(raw.toString('utf8'))
+          } catch {
+            return send(400, {error: 'the body is not valid JSON'})
+          }
+          const view = mutateCard(this.store, id, patch, this.clock())
+          await this.store.flush()
+          return send(200, view)
+        }
+      }
+      return send(404, {error: `no admin route ${method} ${path}`})
+    } catch (error) {
+      if (error instanceof AdminError) return send(error.status, {error: error.message})
+      throw error
+    }
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/**
+ * "every request must send Content-Type: application/json and Accept: application/json" (reference §5, basic-rules).
+ * Decision (invented): 400 INVALID_REQUEST naming the header. Content-Type is required only when there is a body.
+ */
+function checkHeaders(req: IncomingMessage, rawBody: string): void {
+  const accept = header(req, 'accept') ?? ''
+  if (!accept.toLowerCase().includes('application/json')) {
+    throw new ApiError(400, 'INVALID_REQUEST', `Http头Accept值应为application/json,实际为“${accept}”`, {field: 'Accept', location: 'header'})
+  }
+  const type = header(req, 'content-type') ?? ''
+  if (rawBody !== '' && !type.toLowerCase().startsWith('application/json')) {
+    throw new ApiError(400, 'INVALID_REQUEST', `Http头Content-Type值应为application/json,实际为“${type}”`, {
+      field: 'Content-Type',
+      location: 'header',
+    })
+  }
+}
+
+function parseBody(rawBody: string): unknown {
+  if (rawBody.trim() === '') return undefined
+  let body: unknown
+  try {
+    body = JSON.parse(rawBody)
+  } catch (error) {
+    throw new ApiError(400, 'PARAM_ERROR', `请求报文主体不是合法的JSON: ${(error as Error).message}`, {field: '/', location: 'body'})
+  }
+  checkGeneralRules(body)
+  return body
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('body too large'))
+        req.destroy()
+        return
+      }
+      chunks.push(c)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+/** Shaped like real Request-IDs: upper-case hex and a "-0" suffix (invented detail). */
+function requestId(): string {
+  return randomBytes(22).toString('hex').toUpperCase() + '-0'
+}
