@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {MCO, loadSeed, responseVerifies, startTestEmulator, type TestEmulator} from './signed-client.js'
+import {membercardBody} from './bodies.js'
 
 let t: TestEmulator
 beforeAll(async () => {
@@ -8,26 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.emu.close()
 })
-
-let counter = 0
-/** A valid create body; `over` replaces top-level fields (undefined removes one). */
-export function membercardBody(over: Record<string, unknown> = {}): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    appid: 'wxea9c30890f48d5ae',
-    logo_url: 'https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0',
-    brand: {brand_id: '1004', display_name: '微信支付'},
-    title: '微信支付测试卡',
-    background_picture_url: 'https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0',
-    description: '使用本会员卡表示你同意xxx公司的协议',
-    code_type: 'BAR_CODE',
-    date_information: {type: 'PERMANENT'},
-    code_mode: 'SYSTEM_ALLOCATE',
-    out_request_no: `mco-${Date.now()}-${++counter}`,
-    ...over,
-  }
-  for (const [k, v] of Object.entries(over)) if (v === undefined) delete body[k]
-  return body
-}
 
 async function create(over: Record<string, unknown> = {}): Promise<Record<string, any>> {
   const r = await t.call('POST', MCO, membercardBody(over))
