@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startTestEmulator, type TestEmulator} from './signed-client.js'
+import {loadSeed, startTestEmulator, type TestEmulator} from './signed-client.js'
 import {aggregatorBody} from './bodies.js'
 
 let t: TestEmulator
@@ -27,6 +27,11 @@ describe('aggregator create (seed 000)', () => {
     const stored = t.emu.admin.getCard(r.json.data.card_id)
     expect(stored?.family).toBe('aggregator')
     expect(stored?.card['title']).toBe('会员卡')
+  })
+
+  it('accepts the body composed from seed 000 (required fields and every example value)', async () => {
+    const r = await post(loadSeed('000-aggregator-create.composed.json'))
+    expect(r.json.status, r.json.message).toBe(1)
   })
 
   it('refuses a request without the bearer token', async () => {

@@ -21,15 +21,19 @@ const patch = (id: string, body: Record<string, unknown>) => t.call('PATCH', `${
 
 describe('brand card-member cards', () => {
   it('accepts the seed 002 create body as printed and answers with the seed 002 response shape', async () => {
-    const r = await t.call('POST', BRAND, loadSeed('seed-002-create.json'))
+    const r = await t.call('POST', BRAND, loadSeed('002-brand-create.request.json'))
     expect(r.status, r.text).toBe(200)
     expect(responseVerifies(r, t.wechatpayPublicKey)).toBe(true)
-    // Seed 002 应答示例 keys, with update_time for the seed's modify_time (reference §1d).
-    const expected = ['out_request_no', 'card_id', 'brand_id', 'appid', 'card_type', 'card_title', 'card_color', 'card_picture_url', 'code_mode',
-      'code_type', 'code_jump_information', 'benefits', 'notify_url', 'need_pinned', 'need_display_level', 'init_level', 'service_phone',
-      'legal_agreement', 'valid_date_information', 'member_information', 'points_information', 'balance_information', 'purchase_information',
-      'user_information', 'state', 'create_time', 'update_time']
+    // Seed 002 应答示例 keys, with update_time for the seed's modify_time (reference §1d), nested keys included.
+    const printed = loadSeed('002-brand-create.response.json')
+    const expected = Object.keys(printed).map((k) => (k === 'modify_time' ? 'update_time' : k))
     expect(Object.keys(r.json)).toEqual(expected)
+    for (const [key, value] of Object.entries(printed)) {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) expect(Object.keys(r.json[key]), key).toEqual(Object.keys(value))
+    }
+    // Everything but the server-computed fields echoes the request.
+    const {card_id: _id, state: _s, create_time: _c, update_time: _u, ...echoed} = r.json
+    expect(echoed).toEqual(loadSeed('002-brand-create.request.json'))
     expect(r.json.state).toBe('CARD_EFFECTIVE')
     expect(r.json.card_id).toHaveLength(28)
     const got = await get(r.json.card_id)

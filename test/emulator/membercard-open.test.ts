@@ -73,7 +73,7 @@ describe('membercard-open cards', () => {
 
   it('accepts the seed 001 PATCH body as printed and returns a seed-001-shaped card', async () => {
     const card = await create({date_information: {type: 'FIX_TIME_RANGE', available_begin_time: '2020-05-20T13:29:35.120+08:00', available_end_time: '2025-05-20T13:29:35.120+08:00'}})
-    const r = await t.call('PATCH', `${MCO}/${card.card_id}`, loadSeed('seed-001-patch.json'))
+    const r = await t.call('PATCH', `${MCO}/${card.card_id}`, loadSeed('001-membercard-open-patch.request.json'))
     expect(r.status, r.text).toBe(204)
     const got = (await t.call('GET', `${MCO}/${card.card_id}`)).json
     // Seed 001's GET response table, top-level keys.
@@ -94,12 +94,12 @@ describe('membercard-open cards', () => {
 
   it('accepts the seed 003 rights body at PATCH …/rights with 204 and never returns rights', async () => {
     const card = await create()
-    const r = await t.call('PATCH', `${MCO}/${card.card_id}/rights`, loadSeed('seed-003-rights.json'))
+    const r = await t.call('PATCH', `${MCO}/${card.card_id}/rights`, loadSeed('003-membercard-open-rights.request.json'))
     expect(r.status, r.text).toBe(204)
     const got = (await t.call('GET', `${MCO}/${card.card_id}`)).json
     expect(got).not.toHaveProperty('show_bonus')
     expect(got).not.toHaveProperty('bonus')
-    expect(t.emu.admin.getCard(card.card_id)?.rights).toEqual(loadSeed('seed-003-rights.json'))
+    expect(t.emu.admin.getCard(card.card_id)?.rights).toEqual(loadSeed('003-membercard-open-rights.request.json'))
   })
 
   it('deletes with 204 and keeps the card readable with status DELETED', async () => {
