@@ -1,12 +1,11 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {randomBytes} from 'node:crypto'
+import {randomBytes, sign as cryptoSign, type KeyObject} from 'node:crypto'
 import {
   MAX_CLOCK_SKEW_SECONDS,
   createNonce,
   parseAuthorization,
   requestMessage,
   responseMessage,
-  signMessage,
   verifyMessage,
 } from '../engine/providers/wechatpay/signing.js'
 import {ApiError} from './errors.js'
@@ -168,7 +167,7 @@ export class EmulatorServer {
       req.socket.resetAndDestroy()
       return
     }
-    this.sendSigned(res, status, payload, mode, extraHeaders)
+    await this.sendSigned(res, status, payload, mode, extraHeaders)
   }
 
   /**
@@ -236,7 +235,7 @@ export class EmulatorServer {
   }
 
   /** Every /v3 answer, error or not, carries the four Wechatpay-* headers and Request-ID (reference §2, [SK]). */
-  private sendSigned(res: ServerResponse, status: number, payload: unknown, mode: SigningMode, extra: Record<string, string>): void {
+  private async sendSigned(res: ServerResponse, status: number, payload: unknown, mode: SigningMode, extra: Record<string, string>): Promise<void> {
     const body = payload === undefined ? '' : JSON.stringify(payload)
     const timestamp = Math.floor(this.clock() / 1000)
     const nonce = createNonce()
@@ -248,7 +247,7 @@ export class EmulatorServer {
       'Wechatpay-Timestamp': String(timestamp),
       'Wechatpay-Nonce': nonce,
       'Wechatpay-Serial': mode === 'public-key' ? c.wechatpay_public_key_id : c.platform_certificate_serial,
-      'Wechatpay-Signature': signMessage(responseMessage(timestamp, nonce, body), key),
+      'Wechatpay-Signature': await signInThreadPool(responseMessage(timestamp, nonce, body), key),
     }
     if (body !== '') {
       headers['Content-Type'] = 'application/json; charset=utf-8'
@@ -327,6 +326,20 @@ export class EmulatorServer {
       throw error
     }
   }
+}
+
+/**
+ * The same SHA256withRSA as signing.ts's signMessage, but on libuv's thread pool (crypto.sign with a callback): an
+ * RSA-2048 signature costs ~0.6 ms, and signing every response on the main thread capped the emulator near
+ * 1,000 answers per second on one core.
+ */
+function signInThreadPool(message: string, key: KeyObject): Promise<string> {
+  return new Promise((resolve, reject) => {
+    cryptoSign('sha256', Buffer.from(message, 'utf8'), key, (error, signature) => {
+      if (error) reject(error)
+      else resolve(signature.toString('base64'))
+    })
+  })
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

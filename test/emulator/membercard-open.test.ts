@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {MCO, loadSeed, responseVerifies, startTestEmulator, type TestEmulator} from './signed-client.js'
+import {membercardBody} from './bodies.js'
 
 let t: TestEmulator
 beforeAll(async () => {
@@ -8,26 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.emu.close()
 })
-
-let counter = 0
-/** A valid create body; `over` replaces top-level fields (undefined removes one). */
-export function membercardBody(over: Record<string, unknown> = {}): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    appid: 'wxea9c30890f48d5ae',
-    logo_url: 'https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0',
-    brand: {brand_id: '1004', display_name: '微信支付'},
-    title: '微信支付测试卡',
-    background_picture_url: 'https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0',
-    description: '使用本会员卡表示你同意xxx公司的协议',
-    code_type: 'BAR_CODE',
-    date_information: {type: 'PERMANENT'},
-    code_mode: 'SYSTEM_ALLOCATE',
-    out_request_no: `mco-${Date.now()}-${++counter}`,
-    ...over,
-  }
-  for (const [k, v] of Object.entries(over)) if (v === undefined) delete body[k]
-  return body
-}
 
 async function create(over: Record<string, unknown> = {}): Promise<Record<string, any>> {
   const r = await t.call('POST', MCO, membercardBody(over))
@@ -92,7 +73,7 @@ describe('membercard-open cards', () => {
 
   it('accepts the seed 001 PATCH body as printed and returns a seed-001-shaped card', async () => {
     const card = await create({date_information: {type: 'FIX_TIME_RANGE', available_begin_time: '2020-05-20T13:29:35.120+08:00', available_end_time: '2025-05-20T13:29:35.120+08:00'}})
-    const r = await t.call('PATCH', `${MCO}/${card.card_id}`, loadSeed('seed-001-patch.json'))
+    const r = await t.call('PATCH', `${MCO}/${card.card_id}`, loadSeed('001-membercard-open-patch.request.json'))
     expect(r.status, r.text).toBe(204)
     const got = (await t.call('GET', `${MCO}/${card.card_id}`)).json
     // Seed 001's GET response table, top-level keys.
@@ -113,12 +94,12 @@ describe('membercard-open cards', () => {
 
   it('accepts the seed 003 rights body at PATCH …/rights with 204 and never returns rights', async () => {
     const card = await create()
-    const r = await t.call('PATCH', `${MCO}/${card.card_id}/rights`, loadSeed('seed-003-rights.json'))
+    const r = await t.call('PATCH', `${MCO}/${card.card_id}/rights`, loadSeed('003-membercard-open-rights.request.json'))
     expect(r.status, r.text).toBe(204)
     const got = (await t.call('GET', `${MCO}/${card.card_id}`)).json
     expect(got).not.toHaveProperty('show_bonus')
     expect(got).not.toHaveProperty('bonus')
-    expect(t.emu.admin.getCard(card.card_id)?.rights).toEqual(loadSeed('seed-003-rights.json'))
+    expect(t.emu.admin.getCard(card.card_id)?.rights).toEqual(loadSeed('003-membercard-open-rights.request.json'))
   })
 
   it('deletes with 204 and keeps the card readable with status DELETED', async () => {
