@@ -38,6 +38,8 @@ export interface Project {
   config: ProjectConfig | undefined
   /** Documents without errors, in file order then document order. Ones with errors are left out. */
   documents: SpecDocument[]
+  /** Spec files read (relative to the project directory), sorted. */
+  files: string[]
   /** Everything found, sorted by file, line and column. */
   diagnostics: Diagnostic[]
 }
@@ -78,13 +80,15 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   const diagnostics: Diagnostic[] = []
 
   const config = loadConfig(dir, env, limits, validator, diagnostics)
-  if (!config) return {config: undefined, documents: [], diagnostics: sortDiagnostics(diagnostics)}
+  if (!config) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
 
   const cardsDir = path.resolve(dir, typeof config.cards === 'string' ? config.cards : 'cards')
   const documents: SpecDocument[] = []
   const firstByAddress = new Map<string, SpecDocument>()
+  const files: string[] = []
   for (const absolute of listSpecFiles(cardsDir, path.resolve(dir, CONFIG_FILE), diagnostics, relativeTo(dir))) {
     const file = relativeTo(dir)(absolute)
+    files.push(file)
     const text = readBounded(absolute, file, limits, diagnostics)
     if (text === undefined) continue
     const parsed = parseYamlDocuments(text, file, limits)
@@ -111,7 +115,7 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
       documents.push(document)
     }
   }
-  return {config, documents, diagnostics: sortDiagnostics(diagnostics)}
+  return {config, documents, files, diagnostics: sortDiagnostics(diagnostics)}
 }
 
 function checkDocument(
@@ -129,7 +133,10 @@ function checkDocument(
   const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
   const address = kind !== undefined && name !== undefined ? `${kind}/${name}` : undefined
   const tooDeep = prepared.findings.some((f) => f.code === 'nesting-limit')
-  const findings = tooDeep ? prepared.findings : [...prepared.findings, ...validator.checkDocument(value)]
+  // A value left uninterpolated would also fail its schema; the env diagnostic alone says what to fix.
+  const envPaths = new Set(prepared.findings.filter((f) => f.code.startsWith('env-')).map((f) => f.path.join('\u0000')))
+  const schemaFindings = tooDeep ? [] : validator.checkDocument(value).filter((f) => !envPaths.has(f.path.join('\u0000')))
+  const findings = [...prepared.findings, ...schemaFindings]
   const found = locate(findings, yamlDoc.positions, file, address)
   diagnostics.push(...found)
   if (found.some((d) => d.severity === 'error') || address === undefined) return undefined

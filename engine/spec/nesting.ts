@@ -14,8 +14,12 @@ type Token = CST.Token
  * It may overestimate (brackets inside plain scalars count), which is why callers compare it with a multiple of the
  * real limit.
  */
-export function estimateNesting(text: string): {depth: number; offset: number} {
+export function estimateNesting(text: string, limit: number): {depth: number; offset: number} {
   let best = {depth: 0, offset: 0}
+  // Past the limit, keep the offset where it was first crossed: that is where the reader should look.
+  const record = (depth: number, offset: number) => {
+    if (depth > best.depth) best = {depth, offset: best.depth > limit ? best.offset : offset}
+  }
   let flow = 0
   const indents: number[] = []
   let i = 0
@@ -36,8 +40,7 @@ export function estimateNesting(text: string): {depth: number; offset: number} {
         i += 2
         while (i < n && text[i] === ' ') i++
       }
-      const depth = indents.length + compact
-      if (depth > best.depth) best = {depth, offset: i}
+      record(indents.length + compact, i)
     }
     // Rest of the line: flow brackets outside quotes; a comment ends the line.
     let quote = ''
@@ -53,8 +56,7 @@ export function estimateNesting(text: string): {depth: number; offset: number} {
         break
       } else if (c === '[' || c === '{') {
         flow++
-        const depth = indents.length + flow
-        if (depth > best.depth) best = {depth, offset: i}
+        record(indents.length + flow, i)
       } else if ((c === ']' || c === '}') && flow > 0) flow--
       i++
     }
@@ -63,8 +65,8 @@ export function estimateNesting(text: string): {depth: number; offset: number} {
   return best
 }
 
-/** Exact collection depth of a CST document token, and the offset of the deepest collection. */
-export function cstDepth(token: Token): {depth: number; offset: number} {
+/** Exact collection depth of a CST document token, and the offset of the first collection past `limit`. */
+export function cstDepth(token: Token, limit: number): {depth: number; offset: number} {
   let best = {depth: 0, offset: token.offset}
   const stack: Array<[Token, number]> = [[token, 0]]
   while (stack.length > 0) {
@@ -77,7 +79,7 @@ export function cstDepth(token: Token): {depth: number; offset: number} {
       case 'block-seq':
       case 'flow-collection': {
         const inner = depth + 1
-        if (inner > best.depth) best = {depth: inner, offset: node.offset}
+        if (inner > best.depth) best = {depth: inner, offset: best.depth > limit ? best.offset : node.offset}
         for (const item of node.items) {
           if (item.key) stack.push([item.key, inner])
           if (item.value) stack.push([item.value, inner])

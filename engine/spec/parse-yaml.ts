@@ -27,7 +27,7 @@ export function parseYamlDocuments(text: string, file: string, limits: LoaderLim
   const diagnostics: Diagnostic[] = []
   const at = (offset: number) => ({file, ...linePosition(lineCounter.lineStarts, offset)})
 
-  const estimate = estimateNesting(text)
+  const estimate = estimateNesting(text, limits.maxDepth * 4)
   if (estimate.depth > limits.maxDepth * 4) {
     // Refused before parsing; positions come from a line table of our own since the parser never ran.
     const starts = [0]
@@ -61,7 +61,7 @@ export function parseYamlDocuments(text: string, file: string, limits: LoaderLim
   for (const token of tokens) {
     if (token.type !== 'document') continue
     docIndex++
-    const depth = cstDepth(token)
+    const depth = cstDepth(token, limits.maxDepth)
     if (depth.depth > limits.maxDepth) {
       diagnostics.push(nestingDiagnostic(at(depth.offset), limits.maxDepth))
       tooDeep.add(docIndex)

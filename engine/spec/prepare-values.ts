@@ -32,7 +32,7 @@ export function prepareValue(input: unknown, env: Environment, maxDepth: number)
         findings.push({
           severity: 'error',
           code: 'nesting-limit',
-          message: `${formatFieldPath(path.slice(0, maxDepth)) || 'document'}: nesting (through aliases) is deeper than ${maxDepth} levels`,
+          message: `${formatFieldPath(path.slice(0, 2)) || 'the document'}: nesting (through aliases) is deeper than ${maxDepth} levels`,
           path: path.slice(0, maxDepth),
           target: 'value',
         })
