@@ -37,7 +37,7 @@ export const validateBenchmark: Benchmark = {
       const again = await timeAsync(async () => void (last.project = await loadProject(dir)))
       const project = last.project
       if (!project || project.diagnostics.length > 0 || project.documents.length !== count) {
-        throw new Error(`generated project is not valid: ${project.diagnostics.length} diagnostics, ${project.documents.length} cards`)
+        throw new Error(`generated project is not valid: ${project?.diagnostics.length} diagnostics, ${project?.documents.length} cards`)
       }
       const cli = time(() => {
         const run = spawnSync(process.execPath, [path.join(packageRoot, 'bin/run.js'), 'validate', '-C', dir], {encoding: 'utf8'})
