@@ -1,0 +1,30 @@
+import {Command, Flags} from '@oclif/core'
+import {ansiStyle, plainStyle, type Style} from './render/style.js'
+
+/**
+ * Exit codes, stable for scripts: 0 success, 1 the input has errors (diagnostics were printed), 2 the command line
+ * is wrong (unknown flag or argument, unknown kind).
+ */
+export const EXIT = {ok: 0, invalid: 1, usage: 2} as const
+
+/** Flags every cardform command shares, and the colour decision (TTY, NO_COLOR, --no-color). */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    dir: Flags.string({char: 'C', description: 'Project directory (the one holding cardform.yaml).', default: '.', helpGroup: 'GLOBAL'}),
+    color: Flags.boolean({
+      description: 'Colour the output. On by default on a terminal unless NO_COLOR is set; --no-color turns it off.',
+      allowNo: true,
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected styleFor(flags: {color?: boolean | undefined}): Style {
+    return useColor(flags.color, Boolean(process.stdout.isTTY), process.env.NO_COLOR) ? ansiStyle : plainStyle
+  }
+}
+
+/** An explicit flag wins; otherwise colour only on a terminal and only when NO_COLOR is unset or empty. */
+export function useColor(flag: boolean | undefined, isTTY: boolean, noColor: string | undefined): boolean {
+  if (flag !== undefined) return flag
+  return isTTY && (noColor === undefined || noColor === '')
+}

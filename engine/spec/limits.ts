@@ -1,0 +1,17 @@
+/**
+ * Bounds on what the loader accepts. Spec files come from a repository that anyone with push rights may change, so
+ * hostile input (alias bombs, megabyte files, nesting thousands deep) must fail with a clear diagnostic while
+ * memory and stack stay bounded. The numbers are far above anything a real card needs.
+ */
+export const LOADER_LIMITS = {
+  /** Largest spec or config file read, in bytes; checked with stat before reading. */
+  maxFileBytes: 1024 * 1024,
+  /** Most alias expansions per document (yaml's `maxAliasCount`); defeats "billion laughs". */
+  maxAliasCount: 100,
+  /** Deepest nesting of collections in a document; a member card is about 5 deep. */
+  maxDepth: 64,
+  /** Most YAML documents in one file. */
+  maxDocumentsPerFile: 1000,
+} as const
+
+export type LoaderLimits = {readonly [K in keyof typeof LOADER_LIMITS]: number}

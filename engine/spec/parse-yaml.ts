@@ -1,0 +1,156 @@
+import {Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type CST, type Document, type Node} from 'yaml'
+import type {Diagnostic} from '../model/diagnostic.js'
+import type {LoaderLimits} from './limits.js'
+import {cstDepth, estimateNesting} from './nesting.js'
+import {linePosition, type PositionIndex} from './source-map.js'
+
+/** One YAML document of a file, as plain JS with the positions of its nodes. */
+export interface YamlDocument {
+  /** 0-based index of the document in its file, counting empty ones, so it matches what the user sees. */
+  docIndex: number
+  value: unknown
+  positions: PositionIndex
+}
+
+export interface ParsedYaml {
+  documents: YamlDocument[]
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * Parses every document of one file. Syntax errors, alias bombs, excessive nesting and too many documents become
+ * diagnostics (the document concerned is dropped); nothing throws for bad input. Empty documents (a stray `---`) are
+ * skipped silently.
+ */
+export function parseYamlDocuments(text: string, file: string, limits: LoaderLimits): ParsedYaml {
+  const lineCounter = new LineCounter()
+  const diagnostics: Diagnostic[] = []
+  const at = (offset: number) => ({file, ...linePosition(lineCounter.lineStarts, offset)})
+
+  const estimate = estimateNesting(text, limits.maxDepth * 4)
+  if (estimate.depth > limits.maxDepth * 4) {
+    // Refused before parsing; positions come from a line table of our own since the parser never ran.
+    const starts = [0]
+    for (let i = text.indexOf('\n'); i !== -1 && i < estimate.offset; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+    diagnostics.push(nestingDiagnostic({file, ...linePosition(starts, estimate.offset)}, limits.maxDepth))
+    return {documents: [], diagnostics}
+  }
+
+  const tokens: CST.Token[] = []
+  let documentTokens = 0
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    if (token.type === 'document') {
+      documentTokens++
+      if (documentTokens > limits.maxDocumentsPerFile) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'document-limit',
+          message: `${file} has more than ${limits.maxDocumentsPerFile} YAML documents; split it into several files`,
+          source: at(token.offset),
+        })
+        break
+      }
+    }
+    tokens.push(token)
+  }
+
+  const documents: YamlDocument[] = []
+  const composer = new Composer({prettyErrors: false})
+  const tooDeep = new Set<number>()
+  let docIndex = -1
+  for (const token of tokens) {
+    if (token.type !== 'document') continue
+    docIndex++
+    const depth = cstDepth(token, limits.maxDepth)
+    if (depth.depth > limits.maxDepth) {
+      diagnostics.push(nestingDiagnostic(at(depth.offset), limits.maxDepth))
+      tooDeep.add(docIndex)
+      // Compose an empty document in its place so later indexes still line up.
+      delete token.value
+    }
+  }
+
+  docIndex = -1
+  for (const doc of composer.compose(tokens)) {
+    docIndex++
+    if (tooDeep.has(docIndex)) continue
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'yaml-syntax',
+          message: `YAML syntax error: ${firstLine(error.message)}`,
+          source: at(error.pos[0]),
+        })
+      }
+      continue
+    }
+    if (doc.contents === null) continue
+    let value: unknown
+    try {
+      value = doc.toJS({maxAliasCount: limits.maxAliasCount})
+    } catch (error) {
+      // yaml throws a ReferenceError when aliases expand past maxAliasCount ("billion laughs").
+      diagnostics.push({
+        severity: 'error',
+        code: 'alias-limit',
+        message: `YAML aliases expand too far (more than ${limits.maxAliasCount} alias uses for one node): ${firstLine(
+          error instanceof Error ? error.message : String(error),
+        )}`,
+        source: at(doc.contents.range[0]),
+      })
+      continue
+    }
+    documents.push({docIndex, value, positions: indexPositions(doc, lineCounter)})
+  }
+  return {documents, diagnostics}
+}
+
+function nestingDiagnostic(source: Diagnostic['source'] & {}, maxDepth: number): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'nesting-limit',
+    message: `YAML nesting is deeper than ${maxDepth} levels; a card needs far fewer`,
+    source,
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+:?$/, '')
+}
+
+/**
+ * Records the offsets of every node reachable without following aliases. Iterative (depth is already bounded) and
+ * building each key from its parent's string, since this runs for every node of every file.
+ */
+function indexPositions(doc: Document.Parsed, lineCounter: LineCounter): PositionIndex {
+  const nodes: PositionIndex['nodes'] = new Map()
+  const root = doc.contents
+  const documentOffset = root?.range[0] ?? doc.range[0]
+  if (!root) return {lineStarts: lineCounter.lineStarts, nodes, documentOffset}
+  const stack: Array<[Node, string, number, boolean]> = [[root, '', -1, true]]
+  while (stack.length > 0) {
+    const [node, key, keyOffset, isRoot] = stack.pop()!
+    nodes.set(key, [keyOffset, node.range?.[0] ?? documentOffset])
+    if (isAlias(node)) continue
+    const prefix = isRoot ? '' : `${key}\u0000`
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = pair.key
+        if (!isScalar(k)) continue
+        const childKey = prefix + String(k.value)
+        if (isNodeLike(pair.value)) stack.push([pair.value, childKey, k.range?.[0] ?? -1, false])
+        else nodes.set(childKey, [k.range?.[0] ?? -1, k.range?.[1] ?? documentOffset])
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => {
+        if (isNodeLike(item)) stack.push([item, prefix + String(index), -1, false])
+      })
+    }
+  }
+  return {lineStarts: lineCounter.lineStarts, nodes, documentOffset}
+}
+
+function isNodeLike(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && 'range' in value && Array.isArray((value as Node).range)
+}

@@ -1,0 +1,129 @@
+import type {Finding} from './finding.js'
+import {formatFieldPath} from './source-map.js'
+
+/**
+ * Interpolation of `${env:NAME}` in string scalars, with `$${` as the escape for a literal `${`. Any other `${`
+ * is an error rather than text, so a mistyped `${ENV:X}` or `${env:}` cannot slip through to the API.
+ */
+const TOKEN = /\$\$\{|\$\{([^}]*)\}?/g
+const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)$/
+
+export type Environment = Readonly<Record<string, string | undefined>>
+
+export interface PreparedValue {
+  value: unknown
+  findings: Finding[]
+}
+
+/**
+ * Walks one document's value: interpolates environment references, refuses characters outside the Basic
+ * Multilingual Plane (the API accepts only 1–3-byte UTF-8, reference §5 general rules), and bounds the depth again
+ * on the resolved value, since aliases may nest (or even refer to themselves) beyond what the text shows.
+ * The input (yaml's fresh toJS output) is updated in place and returned.
+ */
+export function prepareValue(input: unknown, env: Environment, maxDepth: number): PreparedValue {
+  const findings: Finding[] = []
+  let tooDeep = false
+
+  // One mutable path for the whole walk; findings take a copy. The value is yaml's fresh toJS output, owned by
+  // the caller, so strings are replaced in place rather than copying every mapping.
+  const path: (string | number)[] = []
+  const visit = (value: unknown): unknown => {
+    if (path.length > maxDepth) {
+      if (!tooDeep) {
+        tooDeep = true
+        findings.push({
+          severity: 'error',
+          code: 'nesting-limit',
+          message: `${formatFieldPath(path.slice(0, 2)) || 'the document'}: nesting (through aliases) is deeper than ${maxDepth} levels`,
+          path: path.slice(0, maxDepth),
+          target: 'value',
+        })
+      }
+      return value
+    }
+    if (typeof value === 'string') return value.includes('${') || hasSurrogate(value) ? prepareString(value, [...path], env, findings) : value
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length && !tooDeep; i++) {
+        path.push(i)
+        value[i] = visit(value[i])
+        path.pop()
+      }
+    } else if (value !== null && typeof value === 'object') {
+      const record = value as Record<string, unknown>
+      for (const key of Object.keys(record)) {
+        if (tooDeep) break
+        path.push(key)
+        record[key] = visit(record[key])
+        path.pop()
+      }
+    }
+    return value
+  }
+
+  const value = visit(input)
+  return {value, findings}
+}
+
+function prepareString(text: string, path: (string | number)[], env: Environment, findings: Finding[]): string {
+  let result = text
+  if (text.includes('${')) {
+    result = text.replace(TOKEN, (whole, inner: string | undefined) => {
+      if (whole === '$${') return '${'
+      const reference = ENV_REFERENCE.exec(inner ?? '')
+      const where = formatFieldPath(path)
+      if (!reference || !whole.endsWith('}')) {
+        findings.push({
+          severity: 'error',
+          code: 'env-syntax',
+          message: `${where}: ${JSON.stringify(whole)} is not a valid interpolation; write \${env:NAME}, or $\${ for a literal "\${"`,
+          path,
+          target: 'value',
+        })
+        return whole
+      }
+      const name = reference[1]!
+      const found = env[name]
+      if (found === undefined) {
+        findings.push({
+          severity: 'error',
+          code: 'env-missing',
+          message: `${where}: environment variable ${name} is not set (referenced as \${env:${name}})`,
+          path,
+          target: 'value',
+        })
+        return whole
+      }
+      return found
+    })
+  }
+  const astral = firstAstral(result)
+  if (astral !== undefined) {
+    const codePoint = astral.codePointAt(0)!.toString(16).toUpperCase()
+    findings.push({
+      severity: 'error',
+      code: 'astral-character',
+      message: `${formatFieldPath(path)}: contains "${astral}" (U+${codePoint}), a 4-byte UTF-8 character; the WeChat Pay API accepts only 1–3-byte characters (no emoji)`,
+      path,
+      target: 'value',
+    })
+  }
+  return result
+}
+
+/** The first code point above U+FFFF (a surrogate pair in UTF-16), if any. */
+function firstAstral(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit >= 0xd800 && unit <= 0xdbff) return String.fromCodePoint(text.codePointAt(i)!)
+  }
+  return undefined
+}
+
+function hasSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit >= 0xd800 && unit <= 0xdfff) return true
+  }
+  return false
+}
