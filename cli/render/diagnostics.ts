@@ -1,18 +1,13 @@
 import {formatPosition, type Diagnostic} from '../../engine/model/diagnostic.js'
+import type {CardformDiagnostics} from '../../engine/generated/diagnostics.js'
 import type {Style} from './style.js'
 
 /**
- * The JSON document printed by `cardform validate --json` (described by schemas/diagnostics.schema.json).
- * `format_version` follows semver-like rules: fields are only added within 1.x; a removal or change of meaning
- * bumps the major version. Each diagnostic keeps the shape of engine/model/diagnostic.ts.
+ * The JSON document printed by `cardform validate --json`: the type generated from schemas/diagnostics.schema.json,
+ * so the printed value and its published schema cannot drift apart. `format_version` 1.x only ever adds fields; a
+ * removal or change of meaning bumps the major version. Each diagnostic keeps the shape of engine/model/diagnostic.ts.
  */
-export interface DiagnosticsDocument {
-  format_version: '1.0'
-  valid: boolean
-  error_count: number
-  warning_count: number
-  diagnostics: Diagnostic[]
-}
+export type DiagnosticsDocument = CardformDiagnostics
 
 export function toDiagnosticsDocument(diagnostics: readonly Diagnostic[]): DiagnosticsDocument {
   const errorCount = diagnostics.filter((d) => d.severity === 'error').length

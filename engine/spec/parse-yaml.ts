@@ -2,7 +2,7 @@ import {Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type CST
 import type {Diagnostic} from '../model/diagnostic.js'
 import type {LoaderLimits} from './limits.js'
 import {cstDepth, estimateNesting} from './nesting.js'
-import {linePosition, pathKey, type PositionIndex} from './source-map.js'
+import {linePosition, type PositionIndex} from './source-map.js'
 
 /** One YAML document of a file, as plain JS with the positions of its nodes. */
 export interface YamlDocument {
@@ -119,29 +119,32 @@ function firstLine(message: string): string {
   return message.split('\n', 1)[0]!.replace(/ at line \d+, column \d+:?$/, '')
 }
 
-/** Records the offsets of every node reachable without following aliases. Iterative: depth is already bounded. */
+/**
+ * Records the offsets of every node reachable without following aliases. Iterative (depth is already bounded) and
+ * building each key from its parent's string, since this runs for every node of every file.
+ */
 function indexPositions(doc: Document.Parsed, lineCounter: LineCounter): PositionIndex {
   const nodes: PositionIndex['nodes'] = new Map()
   const root = doc.contents
   const documentOffset = root?.range[0] ?? doc.range[0]
   if (!root) return {lineStarts: lineCounter.lineStarts, nodes, documentOffset}
-  const stack: Array<[Node, (string | number)[], number]> = [[root, [], -1]]
+  const stack: Array<[Node, string, number, boolean]> = [[root, '', -1, true]]
   while (stack.length > 0) {
-    const [node, path, keyOffset] = stack.pop()!
-    nodes.set(pathKey(path), [keyOffset, node.range?.[0] ?? documentOffset])
+    const [node, key, keyOffset, isRoot] = stack.pop()!
+    nodes.set(key, [keyOffset, node.range?.[0] ?? documentOffset])
     if (isAlias(node)) continue
+    const prefix = isRoot ? '' : `${key}\u0000`
     if (isMap(node)) {
       for (const pair of node.items) {
-        const key = pair.key
-        if (!isScalar(key) || !isNodeLike(pair.value)) {
-          if (isScalar(key)) nodes.set(pathKey([...path, String(key.value)]), [key.range?.[0] ?? -1, key.range?.[1] ?? documentOffset])
-          continue
-        }
-        stack.push([pair.value, [...path, String(key.value)], key.range?.[0] ?? -1])
+        const k = pair.key
+        if (!isScalar(k)) continue
+        const childKey = prefix + String(k.value)
+        if (isNodeLike(pair.value)) stack.push([pair.value, childKey, k.range?.[0] ?? -1, false])
+        else nodes.set(childKey, [k.range?.[0] ?? -1, k.range?.[1] ?? documentOffset])
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => {
-        if (isNodeLike(item)) stack.push([item, [...path, index], -1])
+        if (isNodeLike(item)) stack.push([item, prefix + String(index), -1, false])
       })
     }
   }

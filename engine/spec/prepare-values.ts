@@ -19,13 +19,16 @@ export interface PreparedValue {
  * Walks one document's value: interpolates environment references, refuses characters outside the Basic
  * Multilingual Plane (the API accepts only 1–3-byte UTF-8, reference §5 general rules), and bounds the depth again
  * on the resolved value, since aliases may nest (or even refer to themselves) beyond what the text shows.
- * Returns a fresh value; the input is not changed.
+ * The input (yaml's fresh toJS output) is updated in place and returned.
  */
 export function prepareValue(input: unknown, env: Environment, maxDepth: number): PreparedValue {
   const findings: Finding[] = []
   let tooDeep = false
 
-  const visit = (value: unknown, path: (string | number)[]): unknown => {
+  // One mutable path for the whole walk; findings take a copy. The value is yaml's fresh toJS output, owned by
+  // the caller, so strings are replaced in place rather than copying every mapping.
+  const path: (string | number)[] = []
+  const visit = (value: unknown): unknown => {
     if (path.length > maxDepth) {
       if (!tooDeep) {
         tooDeep = true
@@ -37,19 +40,28 @@ export function prepareValue(input: unknown, env: Environment, maxDepth: number)
           target: 'value',
         })
       }
-      return null
+      return value
     }
-    if (typeof value === 'string') return prepareString(value, path, env, findings)
-    if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]))
-    if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {}
-      for (const [key, item] of Object.entries(value)) out[key] = visit(item, [...path, key])
-      return out
+    if (typeof value === 'string') return value.includes('${') || hasSurrogate(value) ? prepareString(value, [...path], env, findings) : value
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length && !tooDeep; i++) {
+        path.push(i)
+        value[i] = visit(value[i])
+        path.pop()
+      }
+    } else if (value !== null && typeof value === 'object') {
+      const record = value as Record<string, unknown>
+      for (const key of Object.keys(record)) {
+        if (tooDeep) break
+        path.push(key)
+        record[key] = visit(record[key])
+        path.pop()
+      }
     }
     return value
   }
 
-  const value = visit(input, [])
+  const value = visit(input)
   return {value, findings}
 }
 
@@ -106,4 +118,12 @@ function firstAstral(text: string): string | undefined {
     if (unit >= 0xd800 && unit <= 0xdbff) return String.fromCodePoint(text.codePointAt(i)!)
   }
   return undefined
+}
+
+function hasSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit >= 0xd800 && unit <= 0xdfff) return true
+  }
+  return false
 }

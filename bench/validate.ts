@@ -1,0 +1,104 @@
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {parseAllDocuments, stringify} from 'yaml'
+import {packageRoot} from '../engine/paths.js'
+import {loadProject} from '../engine/spec/load-project.js'
+import type {Benchmark} from './run.js'
+
+const FILES = 5000
+const BUDGET_MS = 2000
+
+/**
+ * 5,000 card files of all three kinds, made from the quickstart cards with varied names, titles and quantities,
+ * spread over 50 folders. Measured: the loader in-process (first run, which compiles the schemas, and a second
+ * run), the CLI end to end, and an ideal bound: reading and YAML-parsing the same files and nothing else, which
+ * no loader can beat since it must do both.
+ */
+export const validateBenchmark: Benchmark = {
+  name: 'validate',
+  description: `loader and \`cardform validate\` over ${FILES} generated card files`,
+  async run(args) {
+    const count = Number(args[0] ?? FILES)
+    const dir = mkdtempSync(path.join(tmpdir(), 'cardform-bench-'))
+    try {
+      generateProject(dir, count)
+
+      // Warm the file cache and yaml's code paths once, so every figure below is a warm-cache figure.
+      const readAndParse = () => {
+        for (const file of listYaml(path.join(dir, 'cards'))) parseAllDocuments(readFileSync(file, 'utf8'))
+      }
+      readAndParse()
+      const ideal = time(readAndParse)
+      // The first call also reads and compiles the schemas; it is timed on its own.
+      const last: {project?: Awaited<ReturnType<typeof loadProject>>} = {}
+      const compileAndLoad = await timeAsync(async () => void (last.project = await loadProject(dir)))
+      const again = await timeAsync(async () => void (last.project = await loadProject(dir)))
+      const project = last.project
+      if (!project || project.diagnostics.length > 0 || project.documents.length !== count) {
+        throw new Error(`generated project is not valid: ${project?.diagnostics.length} diagnostics, ${project?.documents.length} cards`)
+      }
+      const cli = time(() => {
+        const run = spawnSync(process.execPath, [path.join(packageRoot, 'bin/run.js'), 'validate', '-C', dir], {encoding: 'utf8'})
+        if (run.status !== 0) throw new Error(`cardform validate failed: ${run.stdout}${run.stderr}`)
+      })
+
+      const rows: Array<[string, number]> = [
+        ['ideal bound: read + YAML parse only', ideal],
+        ['loadProject, first call (compiles schemas)', compileAndLoad],
+        ['loadProject, second call', again],
+        ['cardform validate (CLI, new process)', cli],
+      ]
+      process.stdout.write(`validate benchmark: ${count} files (${count} cards) in ${dir}\n`)
+      for (const [label, ms] of rows) {
+        const perSecond = Math.round((count / ms) * 1000)
+        process.stdout.write(
+          `  ${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms  ${String(perSecond).padStart(6)} files/s  ` +
+            `${(ms / ideal).toFixed(2)}x ideal  ${(ms / BUDGET_MS).toFixed(2)}x of the ${BUDGET_MS} ms budget\n`,
+        )
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  },
+}
+
+function generateProject(dir: string, count: number): void {
+  const quickstart = path.join(packageRoot, 'examples/quickstart/cards')
+  const templates = readdirSync(quickstart)
+    .sort()
+    .flatMap((name) => parseAllDocuments(readFileSync(path.join(quickstart, name), 'utf8')))
+    .map((doc) => doc.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
+  writeFileSync(path.join(dir, 'cardform.yaml'), 'cards: cards\n')
+  for (let i = 0; i < count; i++) {
+    const template = templates[i % templates.length]!
+    const card = structuredClone(template)
+    card.metadata.name = `${template.metadata.name}-${i}`
+    for (const key of ['title', 'card_title'] as const) {
+      if (typeof card.spec[key] === 'string') card.spec[key] = `${String(card.spec[key]).slice(0, 6)}${i % 1000}`
+    }
+    for (const key of ['total_quantity', 'quantity'] as const) if (typeof card.spec[key] === 'number') card.spec[key] = 1000 + i
+    const folder = path.join(dir, 'cards', `group-${String(i % 50).padStart(2, '0')}`)
+    mkdirSync(folder, {recursive: true})
+    writeFileSync(path.join(folder, `card-${i}.yaml`), stringify(card))
+  }
+}
+
+function listYaml(dir: string): string[] {
+  return readdirSync(dir, {recursive: true, withFileTypes: true})
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+}
+
+function time(work: () => void): number {
+  const start = performance.now()
+  work()
+  return performance.now() - start
+}
+
+async function timeAsync(work: () => Promise<void>): Promise<number> {
+  const start = performance.now()
+  await work()
+  return performance.now() - start
+}

@@ -1,0 +1,96 @@
+import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {createAjv} from '../../engine/spec/ajv.js'
+import {packageRoot, schemasDir} from '../../engine/paths.js'
+
+/** Runs the built CLI (the test script builds first) without colour, from the package root. */
+function cardform(...args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(packageRoot, 'bin/run.js'), ...args], {
+    cwd: packageRoot,
+    encoding: 'utf8',
+    env: {...process.env, NO_COLOR: '1'},
+  })
+  return {status: result.status, stdout: result.stdout, stderr: result.stderr}
+}
+
+const fixture = (name: string) => path.join('test/fixtures/specs', name)
+
+describe('cardform validate', () => {
+  it('exits 0 on the quickstart example and says it is valid', () => {
+    const run = cardform('validate', '-C', 'examples/quickstart')
+    expect(run.stderr).toBe('')
+    expect(run.stdout).toMatch(/^Valid: \d+ cards in \d+ files\.\n$/)
+    expect(run.status).toBe(0)
+  })
+
+  it('exits 1 on an invalid project and lists file:line:column: error[code]: message', () => {
+    const run = cardform('validate', '-C', fixture('schema-errors'))
+    expect(run.status).toBe(1)
+    const lines = run.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe(
+      'cards/bad.yaml:5:1: error[schema-required]: spec.date_information is required (found "date_informaton"; is it misspelt?)',
+    )
+    expect(lines).toContain(
+      'cards/bad.yaml:11:10: error[schema-length]: spec.title: "超长的会员卡名称十一字" is 11 characters; the limit is 10',
+    )
+    expect(lines.at(-1)).toBe('Invalid: 10 errors and 0 warnings; 0 cards in 1 file passed.')
+  })
+
+  it('prints a --json document that matches schemas/diagnostics.schema.json', () => {
+    const validateDocument = createAjv().compile(JSON.parse(readFileSync(path.join(schemasDir, 'diagnostics.schema.json'), 'utf8')))
+    const invalid = cardform('validate', '-C', fixture('duplicate'), '--json')
+    expect(invalid.status).toBe(1)
+    const document = JSON.parse(invalid.stdout) as unknown
+    expect(validateDocument(document), JSON.stringify(validateDocument.errors)).toBe(true)
+    expect(document).toMatchObject({format_version: '1.0', valid: false, error_count: 1, warning_count: 0})
+    const valid = cardform('validate', '-C', 'examples/quickstart', '--json')
+    expect(valid.status).toBe(0)
+    const validDocument = JSON.parse(valid.stdout) as unknown
+    expect(validateDocument(validDocument)).toBe(true)
+    expect(validDocument).toEqual({format_version: '1.0', valid: true, error_count: 0, warning_count: 0, diagnostics: []})
+  })
+
+  it('explains a missing cardform.yaml', () => {
+    const run = cardform('validate', '-C', 'test/fixtures')
+    expect(run.status).toBe(1)
+    expect(run.stdout).toContain('error[config-missing]: no cardform.yaml in test/fixtures')
+  })
+})
+
+describe('cardform schema', () => {
+  it('lists the kinds without an argument', () => {
+    const run = cardform('schema')
+    expect(run.status).toBe(0)
+    expect(run.stdout.split('\n').map((line) => line.split(' ')[0])).toEqual(['MemberCard', 'BrandMemberCard', 'AggregatorMemberCard', ''])
+  })
+
+  it('prints the schema of a kind', () => {
+    const run = cardform('schema', 'BrandMemberCard')
+    expect(run.status).toBe(0)
+    expect(JSON.parse(run.stdout)).toEqual(JSON.parse(readFileSync(path.join(schemasDir, 'brand-member-card.schema.json'), 'utf8')))
+  })
+
+  it('refuses an unknown kind with exit 2 and a suggestion', () => {
+    const run = cardform('schema', 'MembrCard')
+    expect(run.status).toBe(2)
+    expect(run.stderr).toContain('unknown kind "MembrCard" (did you mean "MemberCard"?)')
+  })
+})
+
+describe('cardform --version and --help', () => {
+  it('prints the version', () => {
+    const run = cardform('--version')
+    expect(run.status).toBe(0)
+    expect(run.stdout).toMatch(/^cardform\/0\.1\.0 /)
+  })
+
+  it('documents validate with examples', () => {
+    const run = cardform('validate', '--help')
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('--json')
+    expect(run.stdout).toContain('-C, --dir=<value>')
+    expect(run.stdout).toContain('EXAMPLES')
+  })
+})
