@@ -1,18 +1,9 @@
 import type {FieldChange} from '../model/plan.js'
 import {getPath, isPlainObject, valuesEqual} from './values.js'
 
-/** What the diff needs to know of a field; read from the kind schema's `x-cardform-*` keywords. */
-export interface FieldSemantics {
-  immutable?: true | {when: Array<{from?: unknown; to?: unknown}>}
-  oneWay?: {on: unknown}
-  serverComputed?: true
-  writeOnly?: true
-  managed?: true
-  serverDefault?: unknown
-  longText?: true
-  listKey?: string
-  endpoint?: string
-}
+import type {FieldSemantics} from '../model/schema-semantics.js'
+
+export type {FieldSemantics}
 
 /** Semantics of the field at a dotted spec path (`balance_information.need_balance`), undefined when plain. */
 export type SemanticsLookup = (path: string) => FieldSemantics | undefined

@@ -41,6 +41,8 @@ export interface FieldSemantics {
   serverComputed?: true
   /** Not readable back with GET: compared against state, not live. */
   writeOnly?: true
+  /** Accepted by the PATCH call only, not by create: a new card gets it through a PATCH right after the create. */
+  patchOnly?: true
   /** Filled in by cardform itself (out_request_no); rejected in a spec. */
   managed?: true
   /** The value the server uses when the field is omitted (may be `false` or `0`; presence is what matters). */
@@ -135,6 +137,7 @@ function readField(nodes: readonly JsonSchema[], where: string): FieldSemantics 
     if ('x-cardform-one-way' in node) field.oneWay = parseOneWay(node['x-cardform-one-way'], where)
     if ('x-cardform-server-computed' in node) field.serverComputed = flag(node['x-cardform-server-computed'], 'x-cardform-server-computed', where)
     if ('x-cardform-write-only' in node) field.writeOnly = flag(node['x-cardform-write-only'], 'x-cardform-write-only', where)
+    if ('x-cardform-patch-only' in node) field.patchOnly = flag(node['x-cardform-patch-only'], 'x-cardform-patch-only', where)
     if ('x-cardform-managed' in node) field.managed = flag(node['x-cardform-managed'], 'x-cardform-managed', where)
     if ('x-cardform-server-default' in node) field.serverDefault = node['x-cardform-server-default']
     if ('x-cardform-long-text' in node) field.longText = flag(node['x-cardform-long-text'], 'x-cardform-long-text', where)

@@ -39,7 +39,9 @@ export interface KindWire {
   /** The create carries an idempotency key (out_request_no), so an interrupted create can be repeated safely. */
   idempotentCreate: boolean
   lookup: SemanticsLookup
-  /** The POST body for a spec (write-only fields excluded; they go through their own endpoint). */
+  /** Top-level keys of the spec holding fields that only PATCH accepts (sent in a PATCH right after the create). */
+  patchOnlyKeys(spec: Record<string, unknown>): string[]
+  /** The POST body for a spec (fields with their own endpoint, and PATCH-only fields, excluded). */
   createBody(spec: Record<string, unknown>, outRequestNo: string): Record<string, unknown>
   /** The PATCH body for the given changed top-level keys (plus whatever the family requires in every PATCH). */
   patchBody(spec: Record<string, unknown>, keys: readonly string[]): Record<string, unknown>
@@ -155,6 +157,8 @@ function createSteps(ctx: Ctx, spec: Record<string, unknown>, generation: number
   const body = journal?.create_body ?? wire.createBody(spec, '')
   const key = journal?.out_request_no ?? deriveOutRequestNo(ctx.input.lineage, ctx.address, generation, body)
   const steps: Step[] = [{op: 'create', body: journal?.create_body ?? wire.createBody(spec, key), out_request_no: key, generation}]
+  const patchOnly = wire.patchOnlyKeys(spec)
+  if (patchOnly.length > 0) steps.push({op: 'patch', body: wire.patchBody(spec, patchOnly)})
   for (const k of endpointKeys(wire.lookup, spec)) {
     const v = spec[k]
     if (isPlainObject(v)) steps.push({op: 'rights', body: v})

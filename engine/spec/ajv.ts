@@ -44,6 +44,7 @@ export const CARDFORM_KEYWORDS: readonly KeywordDefinition[] = [
     },
   },
   {keyword: 'x-cardform-write-only', schemaType: 'boolean', metaSchema: trueOnly},
+  {keyword: 'x-cardform-patch-only', schemaType: 'boolean', metaSchema: trueOnly},
   {keyword: 'x-cardform-endpoint', schemaType: 'string', metaSchema: {type: 'string', pattern: '^[a-z][a-z0-9-]*$'}},
   {keyword: 'x-cardform-managed', schemaType: 'boolean', metaSchema: trueOnly},
   // Any JSON value: the value the server fills in when the field is omitted.

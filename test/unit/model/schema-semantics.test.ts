@@ -77,7 +77,13 @@ describe('readKindSemantics on the real schemas', () => {
   })
 
   it('finds the write-only rights block and its endpoint', () => {
-    expect(pathsWith(semantics.MemberCard, (f) => f.writeOnly)).toEqual(['rights'])
+    expect(pathsWith(semantics.MemberCard, (f) => f.writeOnly)).toEqual([
+      'date_information.wait_days_after_receive',
+      'need_dynamic_code',
+      'rights',
+      'user_information_form.can_modify_after_activate',
+    ])
+    expect(pathsWith(semantics.MemberCard, (f) => f.patchOnly)).toEqual(['user_information_form.can_modify_after_activate'])
     expect(pathsWith(semantics.MemberCard, (f) => f.endpoint)).toEqual(['rights'])
     expect(semantics.MemberCard.fields.get('rights')).toEqual({writeOnly: true, endpoint: 'rights'})
   })

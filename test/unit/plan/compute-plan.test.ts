@@ -165,3 +165,33 @@ describe('computePlan', () => {
     expect(c.steps[0]).toEqual({op: 'create', out_request_no: 'cf-journaled', body: {title: 'journaled'}, generation: 1})
   })
 })
+
+describe('fields GET cannot return and fields only PATCH accepts', () => {
+  const reader = withSpec(card(cards, 'bookstore-reader'), (s) => {
+    s.need_dynamic_code = true
+    s.user_information_form = {common_field_list: ['USER_FORM_FLAG_MOBILE'], can_modify_after_activate: true}
+  })
+
+  it('creates without the PATCH-only field, then sends it in a PATCH right after', () => {
+    const c = plan([reader], null).changes[0]!
+    expect(c.steps.map((s) => s.op)).toEqual(['create', 'patch'])
+    const [create, patch] = c.steps
+    if (create?.op !== 'create' || patch?.op !== 'patch') throw new Error('unexpected steps')
+    expect(create.body.user_information_form).toEqual({common_field_list: ['USER_FORM_FLAG_MOBILE']})
+    expect(create.body.need_dynamic_code).toBe(true)
+    expect(patch.body).toEqual({
+      user_information_form: {common_field_list: ['USER_FORM_FLAG_MOBILE'], can_modify_after_activate: true},
+      code_mode: 'MERCHANT_DEPOSIT',
+    })
+  })
+
+  it('compares them with state, so their absence from GET is not drift', () => {
+    const live = new Map([[reader.address, liveOf(reader, (o) => {
+      delete o.need_dynamic_code
+      delete (o.user_information_form as Record<string, unknown>).can_modify_after_activate
+    })]])
+    const p = plan([reader], appliedState([reader]), live)
+    expect(p.has_changes).toBe(false)
+    expect(p.drift).toEqual([])
+  })
+})

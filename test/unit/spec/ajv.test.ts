@@ -9,12 +9,12 @@ describe('createAjv', () => {
       'x-cardform-kind': {family: 'aggregator', remove: 'none', create_only: true},
       properties: {
         a: {type: 'boolean', 'x-cardform-one-way': true, 'x-cardform-server-default': false, 'x-cardform-immutable': {when: [{from: true}]}},
-        b: {type: 'string', 'x-cardform-server-computed': true, 'x-cardform-managed': true, 'x-cardform-long-text': true, 'x-cardform-write-only': true, 'x-cardform-endpoint': 'rights'},
+        b: {type: 'string', 'x-cardform-server-computed': true, 'x-cardform-managed': true, 'x-cardform-long-text': true, 'x-cardform-write-only': true, 'x-cardform-patch-only': true, 'x-cardform-endpoint': 'rights'},
         c: {type: 'array', 'x-cardform-list-key': 'name'},
       },
     })
     expect(validate({a: false, b: 'x', c: []})).toBe(true)
-    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(10)
+    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(11)
   })
 
   it('rejects a misspelt x-cardform keyword (strict mode)', () => {
