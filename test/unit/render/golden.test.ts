@@ -1,0 +1,83 @@
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {renderPlanHuman} from '../../../cli/render/plan-human.js'
+import {renderPlanMarkdown} from '../../../cli/render/plan-markdown.js'
+import {plainStyle} from '../../../cli/render/style.js'
+import {packageRoot} from '../../../engine/paths.js'
+import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
+import type {Plan} from '../../../engine/model/plan.js'
+import {appliedState, card, exampleCards, liveOf, plan, withSpec} from '../plan/helpers.js'
+
+/**
+ * Golden files for everything a reviewer reads. Update them on purpose only: `UPDATE_GOLDEN=1 npx vitest run
+ * test/unit/render/golden.test.ts`, then read the diff.
+ */
+const dir = path.join(packageRoot, 'test/golden/all-actions')
+
+function golden(file: string, actual: string): void {
+  const full = path.join(dir, file)
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(dir, {recursive: true})
+    writeFileSync(full, actual)
+  }
+  expect(existsSync(full), `${file} is missing: run with UPDATE_GOLDEN=1 once`).toBe(true)
+  expect(actual).toBe(readFileSync(full, 'utf8'))
+}
+
+/** A plan with every action kind: create, update (config and drift), replace, delete, invalidate and no-op. */
+function everyAction(): Plan {
+  const cards = exampleCards()
+  const inSync = {...card(cards, 'bookstore-reader'), address: 'MemberCard.in-sync', name: 'in-sync'}
+  const retired = {...card(cards, 'bookstore-reader'), address: 'MemberCard.retired', name: 'retired'}
+  const prior = [...cards, inSync, retired]
+  const state = appliedState(prior)
+  const live = new Map(prior.map((c) => [c.address, liveOf(c)]))
+  const basic = card(cards, 'fitness-basic')
+  live.set(basic.address, liveOf(basic, (o) => (o.card_title = '动力健身普通会员')))
+
+  const desired = [
+    withSpec(card(cards, 'coffee-member'), (s) => {
+      s.description = s.description.replace('3. 积分有效期为获得后 12 个月。', '3. 积分有效期为获得后 24 个月。\n4. 生日当月享双倍积分。')
+      s.rights.show_favor = true
+      s.rights.favor = {show_coupon: true, member_price_word: '会员价'}
+    }),
+    withSpec(card(cards, 'bookstore-reader'), (s) => (s.brand.brand_id = '1009999999')),
+    basic,
+    inSync,
+    {...card(cards, 'bookstore-reader'), address: 'MemberCard.tea-member', name: 'tea-member', source: {file: 'cards/tea-member.yaml', line: 3, column: 1}},
+  ]
+  return plan(desired, state, live)
+}
+
+describe('golden plan output (test/golden/all-actions)', () => {
+  const p = everyAction()
+
+  it('covers every action kind', () => {
+    expect(new Set(p.changes.map((c) => c.action))).toEqual(new Set(['create', 'update', 'replace', 'delete', 'invalidate', 'no-op']))
+    expect(p.drift.length).toBeGreaterThan(0)
+    expect(p.has_irreversible).toBe(true)
+  })
+
+  it('human', () => golden('plan.txt', renderPlanHuman(p, plainStyle)))
+
+  it('markdown', () => {
+    const parts = renderPlanMarkdown(p)
+    expect(parts).toHaveLength(1)
+    golden('plan.md', parts[0]!)
+  })
+
+  it('json, valid against schemas/plan.schema.json', () => {
+    const v = planValidatorFn()
+    expect(v(p), JSON.stringify(v.errors)).toBe(true)
+    golden('plan.json', JSON.stringify(p, null, 2) + '\n')
+  })
+
+  it('markdown splits a large plan into parts under the limit without splitting a card', () => {
+    const parts = renderPlanMarkdown(p, 3000)
+    expect(parts.length).toBeGreaterThan(1)
+    for (const part of parts) expect(part.length).toBeLessThan(3000 + 100)
+    expect(parts.join('').match(/<details><summary><code>/g)!.length).toBe(p.changes.filter((c) => c.action !== 'no-op').length)
+    expect(parts[parts.length - 1]).toContain(`_Part ${parts.length} of ${parts.length}._`)
+  })
+})
