@@ -1,3 +1,4 @@
+import {planBenchmark} from './plan.js'
 import {validateBenchmark} from './validate.js'
 
 /**
@@ -10,7 +11,7 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark]
+const benchmarks: readonly Benchmark[] = [validateBenchmark, planBenchmark]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv
