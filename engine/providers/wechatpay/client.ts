@@ -1,0 +1,308 @@
+import {createPrivateKey, type KeyObject} from 'node:crypto'
+import {readFileSync, existsSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {createApiError, ResponseVerificationError, TransportError, UnexpectedResponseError} from './errors.js'
+import {
+  DEFAULT_RATE_LIMITS,
+  rateLimitFamilyOf,
+  realSleep,
+  sharedRateLimiters,
+  validateRateLimit,
+  type RateLimit,
+  type RateLimiterRegistry,
+  type Sleep,
+  type TokenBucket,
+} from './rate-limiter.js'
+import {headerValue, verifyResponse, type HeaderBag, type VerificationKeys} from './response-verification.js'
+import {
+  DEFAULT_RETRY_OPTIONS,
+  classifyTransportError,
+  isIdempotentMethod,
+  parseRetryAfter,
+  runAttempts,
+  type AttemptResult,
+  type RetryDecision,
+  type RetryOptions,
+} from './retry.js'
+import {createNonce, formatAuthorization, requestMessage, signMessage} from './signing.js'
+import {DEFAULT_TRANSPORT_OPTIONS, HttpTransport, type RawResponse, type TransportOptions} from './transport.js'
+
+/**
+ * The WeChat Pay APIv3 client: signs every request (reference §2), verifies every 2xx response, retries what is safe
+ * to retry and paces itself with a per-merchant token bucket. Endpoint wrappers (membercard-open.ts,
+ * brand-card-member.ts) sit on `request()`.
+ */
+
+/** One line per attempt; see `formatAttemptLine`. Never given secrets. */
+export type Logger = (line: string) => void
+
+export interface WechatPayClientOptions {
+  /** Base URL: `https://api.mch.weixin.qq.com`, or the emulator's URL. A path prefix is part of the signed URL. */
+  endpoint: string
+  mchid: string
+  /** Serial of the merchant API certificate (upper-case hex), sent as `serial_no`. */
+  merchantSerial: string
+  /** The merchant API private key, PEM or a KeyObject. */
+  merchantPrivateKey: KeyObject | string
+  /** The key that signs responses: WeChat Pay public key or platform certificates. */
+  verification: VerificationKeys
+  /** Milliseconds since the epoch; injectable so tests can skew the clock. */
+  clock?: () => number
+  /** [0, 1); injectable for deterministic jitter. */
+  random?: () => number
+  sleep?: Sleep
+  retry?: Partial<RetryOptions>
+  /**
+   * `false` turns the limiter off. A value overrides the per-family defaults (DEFAULT_RATE_LIMITS) for every family;
+   * burst defaults to 1.
+   */
+  rateLimit?: false | {qps: number; burst?: number}
+  /** Where the buckets live; the process-wide registry by default, so clients of one merchant share a bucket. */
+  rateLimiters?: RateLimiterRegistry
+  transport?: Partial<TransportOptions>
+  /** Debug log sink. When absent, `CARDFORM_LOG=debug` sends the lines to stderr. */
+  logger?: Logger
+  userAgent?: string
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+export type QueryValue = string | number | boolean | undefined
+
+export interface WechatPayRequest {
+  method: HttpMethod
+  /** Absolute API path such as `/v3/marketing/membercard-open/cards`, without the query. */
+  path: string
+  /** Serialized once, in insertion order; undefined values are left out. */
+  query?: Record<string, QueryValue>
+  /** Serialized once with JSON.stringify; those exact bytes are signed and sent (and re-sent on retries). */
+  body?: unknown
+  /** Defaults to the method's nature (isIdempotentMethod); a create with out_request_no passes true. */
+  idempotent?: boolean
+}
+
+export interface WechatPayResponse<T = unknown> {
+  status: number
+  /** The parsed JSON body; undefined for an empty body (204). */
+  data: T
+  headers: HeaderBag
+  requestId: string | undefined
+}
+
+/** `a=1&b=x%20y`: RFC 3986 percent-encoding, undefined values skipped, keys in the order given. */
+export function buildQueryString(query: Record<string, QueryValue> | undefined): string {
+  if (query === undefined) return ''
+  const parts: string[] = []
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+  }
+  return parts.join('&')
+}
+
+/** Encode one path segment (a card_id) so it cannot add segments or a query. */
+export function pathSegment(value: string): string {
+  if (value === '') throw new TypeError('a path segment (card_id) must not be empty')
+  return encodeURIComponent(value)
+}
+
+/**
+ * One debug line per attempt: method, path with query, status (or the connection error), duration, Request-ID,
+ * attempt number and, when there is one, the retry decision. Takes no header, body or key, so it cannot leak them.
+ */
+export function formatAttemptLine(a: {
+  /** Which API: `wechatpay` (default) or `aggregator`. */
+  system?: string
+  method: string
+  url: string
+  result: string
+  durationMs: number
+  requestId: string | undefined
+  attempt: number
+  maxAttempts: number
+  decision: RetryDecision | undefined
+  note?: string
+}): string {
+  let line =
+    `${a.system ?? 'wechatpay'} ${a.method} ${a.url} ${a.result} ${Math.round(a.durationMs)}ms ` +
+    `request-id=${a.requestId ?? '-'} attempt=${a.attempt}/${a.maxAttempts}`
+  if (a.decision?.retry) line += ` retry-in=${a.decision.delayMs}ms reason="${a.decision.reason}"`
+  else if (a.decision) line += ` giving-up="${a.decision.reason}"`
+  if (a.note) line += ` ${a.note}`
+  return line
+}
+
+/** The stderr logger when `CARDFORM_LOG=debug`, else undefined. */
+export function loggerFromEnv(env: NodeJS.ProcessEnv = process.env): Logger | undefined {
+  if (env.CARDFORM_LOG !== 'debug') return undefined
+  return (line) => {
+    process.stderr.write(`${line}\n`)
+  }
+}
+
+let cachedVersion: string | undefined
+
+/** cardform's version from package.json (found by walking up: sources run from engine/ and from dist/engine/). */
+export function packageVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const file = path.join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as {name?: string; version?: string}
+      if (pkg.name === 'cardform' && typeof pkg.version === 'string') return (cachedVersion = pkg.version)
+    }
+    const parent = path.dirname(dir)
+    if (parent === dir) return (cachedVersion = '0.0.0')
+    dir = parent
+  }
+}
+
+export class WechatPayClient {
+  readonly mchid: string
+  private readonly merchantSerial: string
+  private readonly privateKey: KeyObject
+  private readonly verification: VerificationKeys
+  private readonly clock: () => number
+  private readonly random: () => number
+  private readonly sleep: Sleep
+  private readonly retry: RetryOptions
+  private readonly rateLimit: false | RateLimit | undefined
+  private readonly rateLimiters: RateLimiterRegistry
+  private readonly transport: HttpTransport
+  private readonly logger: Logger | undefined
+  private readonly userAgent: string
+
+  constructor(options: WechatPayClientOptions) {
+    if (!/^\d+$/.test(options.mchid)) throw new TypeError(`mchid must be digits, got ${JSON.stringify(options.mchid)}`)
+    if (options.merchantSerial.trim() === '') throw new TypeError('merchantSerial must not be empty')
+    this.mchid = options.mchid
+    this.merchantSerial = options.merchantSerial.trim().toUpperCase()
+    this.privateKey =
+      typeof options.merchantPrivateKey === 'string' ? createPrivateKey(options.merchantPrivateKey) : options.merchantPrivateKey
+    if (this.privateKey.type !== 'private') throw new TypeError('merchantPrivateKey must be a private key')
+    this.verification = options.verification
+    this.clock = options.clock ?? Date.now
+    this.random = options.random ?? Math.random
+    this.sleep = options.sleep ?? realSleep
+    this.retry = {...DEFAULT_RETRY_OPTIONS, ...options.retry}
+    if (!(Number.isInteger(this.retry.maxAttempts) && this.retry.maxAttempts >= 1)) {
+      throw new RangeError(`retry.maxAttempts must be an integer of at least 1, got ${this.retry.maxAttempts}`)
+    }
+    if (options.rateLimit === false || options.rateLimit === undefined) {
+      this.rateLimit = options.rateLimit
+    } else {
+      this.rateLimit = {qps: options.rateLimit.qps, burst: options.rateLimit.burst ?? 1}
+      validateRateLimit(this.rateLimit, 'client option rateLimit')
+    }
+    this.rateLimiters = options.rateLimiters ?? sharedRateLimiters
+    this.transport = new HttpTransport(options.endpoint, {...DEFAULT_TRANSPORT_OPTIONS, ...options.transport})
+    this.logger = options.logger ?? loggerFromEnv()
+    this.userAgent = options.userAgent ?? `cardform/${packageVersion()}`
+  }
+
+  /** Send one API call, with retries; resolves to verified data or rejects with a WechatPayError subclass. */
+  async request<T = unknown>(req: WechatPayRequest): Promise<WechatPayResponse<T>> {
+    const method = req.method.toUpperCase()
+    if (!req.path.startsWith('/')) throw new TypeError(`request path must start with "/", got ${JSON.stringify(req.path)}`)
+    const query = buildQueryString(req.query)
+    // The URL and body are fixed here, once: every attempt signs and sends these same bytes.
+    const url = `${this.transport.basePath}${req.path}${query === '' ? '' : `?${query}`}`
+    const bodyText = req.body === undefined ? '' : JSON.stringify(req.body)
+    const bodyBytes = req.body === undefined ? undefined : Buffer.from(bodyText, 'utf8')
+    const site = {method, path: req.path}
+    const bucket = this.bucketFor(req.path)
+    // What the latest attempt saw, for its debug line.
+    let last = {result: '-', durationMs: 0, requestId: undefined as string | undefined}
+    const logger = this.logger
+    const maxAttempts = this.retry.maxAttempts
+    const log = (n: number, decision: RetryDecision | undefined, note?: string): void => {
+      if (logger === undefined) return
+      logger(formatAttemptLine({method, url, ...last, attempt: n, maxAttempts, decision, ...(note ? {note} : {})}))
+    }
+
+    const attempt = async (n: number): Promise<AttemptResult<WechatPayResponse<T>>> => {
+      if (bucket !== undefined) await bucket.acquire()
+      const started = performance.now()
+      let raw: RawResponse
+      try {
+        raw = await this.transport.send({method, url, headers: this.headersFor(method, url, bodyText), body: bodyBytes})
+      } catch (error) {
+        const failure = classifyTransportError(error)
+        if (failure === undefined) throw error
+        last = {result: failure.code, durationMs: performance.now() - started, requestId: undefined}
+        return {
+          ok: false,
+          outcome: {kind: 'transport', failure},
+          error: (attempts) => new TransportError({code: failure.code, reason: failure.reason, site, attempts, cause: error}),
+        }
+      }
+      const requestId = headerValue(raw.headers, 'request-id')
+      last = {result: String(raw.status), durationMs: performance.now() - started, requestId}
+      if (raw.status >= 200 && raw.status < 300) {
+        const reason = verifyResponse({keys: this.verification, headers: raw.headers, body: raw.text, nowMs: this.clock()})
+        if (reason !== undefined) {
+          log(n, undefined, `rejected=${JSON.stringify(reason)}`)
+          throw new ResponseVerificationError({reason, site, status: raw.status, requestId})
+        }
+        let data: unknown
+        if (raw.text !== '') {
+          try {
+            data = JSON.parse(raw.text)
+          } catch {
+            log(n, undefined, 'rejected="body is not JSON"')
+            throw new UnexpectedResponseError({reason: 'response body is not JSON', site, status: raw.status, requestId})
+          }
+        }
+        return {ok: true, value: {status: raw.status, data: data as T, headers: raw.headers, requestId}}
+      }
+      const retryAfterMs = parseRetryAfter(headerValue(raw.headers, 'retry-after'), this.clock())
+      return {
+        ok: false,
+        outcome: {kind: 'status', status: raw.status, retryAfterMs},
+        error: (attempts) => createApiError({status: raw.status, bodyText: raw.text, requestId, site, attempts}),
+      }
+    }
+
+    return runAttempts({
+      idempotent: req.idempotent ?? isIdempotentMethod(method),
+      options: this.retry,
+      random: this.random,
+      sleep: this.sleep,
+      attempt,
+      onAttempt: (n, _result, decision) => log(n, decision),
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close()
+  }
+
+  private headersFor(method: string, url: string, body: string): Record<string, string> {
+    const timestamp = Math.floor(this.clock() / 1000)
+    const nonce = createNonce()
+    const signature = signMessage(requestMessage({method, url, timestamp, nonce, body}), this.privateKey)
+    const headers: Record<string, string> = {
+      authorization: formatAuthorization({
+        mchid: this.mchid,
+        serial_no: this.merchantSerial,
+        nonce_str: nonce,
+        timestamp: String(timestamp),
+        signature,
+      }),
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    }
+    if (body !== '') headers['content-type'] = 'application/json'
+    // Public-key mode: the request names the key WeChat Pay must sign the response with (reference §2).
+    if (this.verification.mode === 'public-key') headers['wechatpay-serial'] = this.verification.publicKeyId
+    return headers
+  }
+
+  private bucketFor(apiPath: string): TokenBucket | undefined {
+    if (this.rateLimit === false) return undefined
+    const family = rateLimitFamilyOf(apiPath)
+    return this.rateLimiters.bucketFor(this.mchid, family, this.rateLimit ?? DEFAULT_RATE_LIMITS[family])
+  }
+}

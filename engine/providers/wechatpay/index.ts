@@ -1,0 +1,10 @@
+/** The WeChat Pay provider's public surface: the client, its endpoint wrappers, errors and credentials loading. */
+export * from './client.js'
+export * from './errors.js'
+export * from './credentials.js'
+export * from './membercard-open.js'
+export * from './brand-card-member.js'
+export * from './aggregator.js'
+export {DEFAULT_RATE_LIMITS, RateLimiterRegistry, TokenBucket, sharedRateLimiters, type RateLimit} from './rate-limiter.js'
+export {DEFAULT_RETRY_OPTIONS, type RetryOptions} from './retry.js'
+export {loadPlatformKey, loadPublicKey, type PlatformKey, type VerificationKeys} from './response-verification.js'
