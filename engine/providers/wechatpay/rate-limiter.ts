@@ -82,7 +82,8 @@ export class TokenBucket {
   reserve(): number {
     this.refill()
     this.tokens -= 1
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.limit.qps) * 1000)
+    // Round up (never early), but not a float's 600.0000000001 up to 601.
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.limit.qps) * 1000 - 1e-6)
   }
 
   async acquire(): Promise<void> {
