@@ -145,6 +145,19 @@ describe('response verification', () => {
     expect(server.seen[0]!.headers['wechatpay-serial']).toBeUndefined()
   })
 
+  it('rejects an answer stamped 301 s away from the client clock, either way', async () => {
+    server = await startScriptedServer(() => ({status: 200, body: card}))
+    for (const skew of [301_000, -301_000]) {
+      const error = await client(server.url, {clock: () => Date.now() + skew})
+        .request({method: 'GET', path: '/v3/x'})
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ResponseVerificationError)
+      expect((error as ResponseVerificationError).reason).toMatch(/^response Wechatpay-Timestamp is 30[12] s (behind|ahead of) the local clock/)
+    }
+    const ok = await client(server.url, {clock: () => Date.now() + 295_000}).request({method: 'GET', path: '/v3/x'})
+    expect(ok.status).toBe(200)
+  })
+
   it('reports a signed body that is not JSON', async () => {
     server = await startScriptedServer(() => ({status: 200, body: '<html>'}))
     await expect(client(server.url).request({method: 'GET', path: '/v3/x'})).rejects.toThrow(UnexpectedResponseError)
