@@ -271,6 +271,28 @@ describe('debug log', () => {
   })
 })
 
+describe('CARDFORM_LOG=debug', () => {
+  it('sends the attempt lines to stderr when no logger is given', async () => {
+    server = await startScriptedServer(() => ({status: 200, body: card}))
+    const previous = process.env.CARDFORM_LOG
+    const written: string[] = []
+    const write = process.stderr.write.bind(process.stderr)
+    process.env.CARDFORM_LOG = 'debug'
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk))
+      return true
+    }) as typeof process.stderr.write
+    try {
+      await client(server.url).request({method: 'GET', path: '/v3/marketing/membercard-open/cards/pL'})
+    } finally {
+      process.stderr.write = write
+      if (previous === undefined) delete process.env.CARDFORM_LOG
+      else process.env.CARDFORM_LOG = previous
+    }
+    expect(written).toEqual([expect.stringMatching(/^wechatpay GET \/v3\/marketing\/membercard-open\/cards\/pL 200 \d+ms request-id=RID-1 attempt=1\/5\n$/)])
+  })
+})
+
 describe('rate limiting', () => {
   it('paces requests of one merchant at the configured qps', async () => {
     server = await startScriptedServer(() => ({status: 200, body: card}))
