@@ -86,26 +86,10 @@ export function membercardBody(over: Record<string, unknown> = {}): {out_request
 
 /** The brand create body printed in seed 002, with a fresh out_request_no. */
 export function brandBody(over: Record<string, unknown> = {}): {out_request_no: string; brand_id: string} & Record<string, unknown> {
-  return {...seedFixture('seed-002-create.json'), out_request_no: uniqueId('brand'), brand_id: '1004', ...over}
+  return {...seedFixture('002-brand-create.request.json'), out_request_no: uniqueId('brand'), brand_id: '1004', ...over}
 }
 
-/** A valid aggregator (seed 000) create body: the starred fields. */
+/** The aggregator (seed 000) create body composed from the seed's fields (test/fixtures/seeds/README.md). */
 export function aggregatorBody(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    store_id: 'S1001',
-    terminal_type: 'weChat',
-    logo_url: 'http://mmbiz.qpic.cn/mmbiz/logo/0',
-    brand_name: '微信餐厅',
-    code_type: 'CODE_TYPE_QRCODE',
-    title: '微信餐厅会员卡',
-    color: 'Color010',
-    notice: '使用时向服务员出示此券',
-    description: '不可与其他优惠同享',
-    type: 'DATE_TYPE_PERMANENT',
-    quantity: 1000,
-    supply_bonus: 0,
-    supply_balance: 0,
-    prerogative: '会员享受九折优惠',
-    ...over,
-  }
+  return {...seedFixture('000-aggregator-create.composed.json'), ...over}
 }

@@ -26,9 +26,9 @@ describe('membercard-open against the emulator', () => {
     expect(await api().get(created.card_id)).toEqual(created)
   })
 
-  it('patches a card with the seed 001 body (204) and the change is visible', async () => {
+  it('patches a card with the body printed in seed 001 (204) and the change is visible', async () => {
     const created = await api().create(membercardBody())
-    await api().patch(created.card_id, {...seedFixture('seed-001-patch.json'), title: '改过的会员卡'})
+    await api().patch(created.card_id, {...seedFixture('001-membercard-open-patch.request.json'), title: '改过的会员卡'})
     const after = await api().get(created.card_id)
     expect(after.title).toBe('改过的会员卡')
     expect(after.balance_information).toMatchObject({need_balance: true})
@@ -36,7 +36,7 @@ describe('membercard-open against the emulator', () => {
 
   it('sets rights with PATCH …/rights (204); GET never returns them, the emulator stored them', async () => {
     const created = await api().create(membercardBody())
-    const rights = {...seedFixture('seed-003-rights.json'), show_bonus: true}
+    const rights = {...seedFixture('003-membercard-open-rights.request.json'), show_bonus: true}
     await api().setRights(created.card_id, rights)
     expect(await api().get(created.card_id)).not.toHaveProperty('rights')
     expect(emu.admin.getCard(created.card_id)?.rights).toMatchObject({show_bonus: true, show_favor: false})
@@ -83,7 +83,7 @@ describe('membercard-open against the emulator', () => {
 describe('brand partner card-member against the emulator', () => {
   const api = () => new BrandCardMemberApi(client)
 
-  it('creates a card from the seed 002 body and gets it with brand_id', async () => {
+  it('creates a card from the body printed in seed 002 and gets it with brand_id', async () => {
     const created = await api().create(brandBody())
     expect(created.state).toBe('CARD_EFFECTIVE')
     expect(await api().get(created.card_id, '1004')).toEqual(created)
