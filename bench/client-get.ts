@@ -127,7 +127,7 @@ export async function run(args: string[] = []): Promise<GetBenchResult> {
     `get: ${r.requests} GETs, concurrency ${r.concurrency}, ${r.seconds.toFixed(2)} s`,
     `  throughput  ${r.requestsPerSecond.toFixed(0)} requests/s (client and emulator in one process, keep-alive, limiter off)`,
     `  latency     p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`,
-    `  bound       ${r.cryptoBoundPerSecond.toFixed(0)} requests/s for the RSA work alone (2 signs + 2 verifies per GET)`,
+    `  bound       ${r.cryptoBoundPerSecond.toFixed(0)} requests/s for the RSA work alone on one thread (2 signs + 2 verifies per GET)`,
     `  ratio       ${(r.requestsPerSecond / r.cryptoBoundPerSecond).toFixed(2)} of the crypto bound`,
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
