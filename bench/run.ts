@@ -1,3 +1,4 @@
+import {clientGetBenchmark} from './client-get.js'
 import {validateBenchmark} from './validate.js'
 
 /**
@@ -10,7 +11,7 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark]
+const benchmarks: readonly Benchmark[] = [validateBenchmark, clientGetBenchmark]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv
