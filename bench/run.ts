@@ -1,3 +1,4 @@
+import {clientGetBenchmark} from './client-get.js'
 import {planBenchmark} from './plan.js'
 import {validateBenchmark} from './validate.js'
 
@@ -11,7 +12,7 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark, planBenchmark]
+const benchmarks: readonly Benchmark[] = [validateBenchmark, clientGetBenchmark, planBenchmark]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv

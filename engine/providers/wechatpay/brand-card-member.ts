@@ -29,7 +29,7 @@ export interface BrandCardListQuery {
   state?: BrandCardState
   /** A RECORD offset here (unlike membercard-open, where it is a page index; reference §5). */
   offset?: number
-  /** 1..20. */
+  /** 1..20; 20 when not given. */
   limit?: number
 }
 
@@ -51,7 +51,7 @@ export class BrandCardMemberApi {
     const res = await this.client.request({
       method: 'GET',
       path: BRAND_CARDS,
-      query: {brand_id: query.brand_id, state: query.state, offset: query.offset, limit: query.limit},
+      query: {brand_id: query.brand_id, state: query.state, offset: query.offset, limit: query.limit ?? BRAND_MAX_LIMIT},
     })
     return expectPage(res, 'GET', BRAND_CARDS)
   }

@@ -29,7 +29,7 @@ export interface MemberCardListQuery {
   appid?: string
   /** A PAGE index from 0 ("分页页码,页码从0开始", reference §5), not a record offset. */
   offset?: number
-  /** 1..20. */
+  /** 1..20; 20 when not given. */
   limit?: number
 }
 
@@ -49,7 +49,7 @@ export class MembercardOpenApi {
     const res = await this.client.request({
       method: 'GET',
       path: MEMBERCARD_OPEN_CARDS,
-      query: {brand_id: query.brand_id, appid: query.appid, offset: query.offset, limit: query.limit},
+      query: {brand_id: query.brand_id, appid: query.appid, offset: query.offset, limit: query.limit ?? MEMBERCARD_OPEN_MAX_LIMIT},
     })
     return expectPage(res, 'GET', MEMBERCARD_OPEN_CARDS)
   }

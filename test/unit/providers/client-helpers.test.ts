@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
-import {buildQueryString, formatAttemptLine, loggerFromEnv, pathSegment} from '../../../engine/providers/wechatpay/client.js'
+import {generateKeyPairSync} from 'node:crypto'
+import {buildQueryString, formatAttemptLine, loggerFromEnv, pathSegment, signInThreadPool} from '../../../engine/providers/wechatpay/client.js'
+import {requestMessage, signMessage} from '../../../engine/providers/wechatpay/signing.js'
 
 describe('buildQueryString', () => {
   it('keeps the given order and skips undefined values', () => {
@@ -51,5 +53,13 @@ describe('loggerFromEnv', () => {
     expect(loggerFromEnv({CARDFORM_LOG: 'debug'})).toBeTypeOf('function')
     expect(loggerFromEnv({CARDFORM_LOG: 'info'})).toBeUndefined()
     expect(loggerFromEnv({})).toBeUndefined()
+  })
+})
+
+describe('signInThreadPool', () => {
+  it('produces exactly the signature of signing.ts signMessage', async () => {
+    const {privateKey} = generateKeyPairSync('rsa', {modulusLength: 2048})
+    const message = requestMessage({method: 'POST', url: '/v3/x?a=1', timestamp: 1554208460, nonce: 'N', body: '{"中":1}'})
+    expect(await signInThreadPool(message, privateKey)).toBe(signMessage(message, privateKey))
   })
 })
