@@ -27,7 +27,7 @@ export interface AggregatorMemberCard {
   spec: AggregatorMemberCardSpec
 }
 /**
- * Identity of the card inside the project. The name is the card's address (AggregatorMemberCard/<name>) and never leaves cardform.
+ * Identity of the card inside the project. The name is the card's address (AggregatorMemberCard.<name>) and never leaves cardform.
  */
 export interface Metadata {
   /**

@@ -31,7 +31,7 @@ export interface BrandMemberCard {
   spec: BrandMemberCardSpec
 }
 /**
- * Identity of the card inside the project. The name is the card's address (BrandMemberCard/<name>) and never leaves cardform.
+ * Identity of the card inside the project. The name is the card's address (BrandMemberCard.<name>) and never leaves cardform.
  */
 export interface Metadata {
   /**

@@ -37,7 +37,7 @@ export interface Diagnostic {
    */
   path?: string
   /**
-   * The card concerned, Kind/name.
+   * The card concerned, Kind.name.
    */
   address?: string
   /**

@@ -39,7 +39,7 @@ export interface MemberCard {
   spec: MemberCardSpec
 }
 /**
- * Identity of the card inside the project. The name is the card's address (MemberCard/<name>) and never leaves cardform.
+ * Identity of the card inside the project. The name is the card's address (MemberCard.<name>) and never leaves cardform.
  */
 export interface Metadata {
   /**

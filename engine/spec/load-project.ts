@@ -1,5 +1,6 @@
 import {readdirSync, readFileSync, statSync, type Dirent} from 'node:fs'
 import path from 'node:path'
+import {formatAddress} from '../model/address.js'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
 import {locate} from './finding.js'
 import {LOADER_LIMITS, type LoaderLimits} from './limits.js'
@@ -13,7 +14,7 @@ export const CONFIG_FILE = 'cardform.yaml'
 
 /** One card definition from the project, valid against its kind's schema. */
 export interface SpecDocument {
-  /** `Kind/name`, unique in the project. */
+  /** `Kind.name` (engine/model/address.ts), unique in the project. */
   address: string
   kind: string
   name: string
@@ -151,7 +152,7 @@ function checkDocument(
   const doc = value as {kind?: unknown; metadata?: {name?: unknown}; spec?: unknown} | null
   const kind = typeof doc?.kind === 'string' ? doc.kind : undefined
   const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
-  const address = kind !== undefined && name !== undefined ? `${kind}/${name}` : undefined
+  const address = kind !== undefined && name !== undefined ? formatAddress(kind, name) : undefined
   const tooDeep = prepared.findings.some((f) => f.code === 'nesting-limit')
   // A value left uninterpolated would also fail its schema; the env diagnostic alone says what to fix.
   const envPaths = new Set(prepared.findings.filter((f) => f.code.startsWith('env-')).map((f) => f.path.join('\u0000')))

@@ -7,7 +7,7 @@ import type {Diagnostic} from '../../../engine/model/diagnostic.js'
 const duplicate: Diagnostic = {
   severity: 'error',
   code: 'duplicate-name',
-  message: 'MemberCard/gold is defined twice: here and at cards/a.yaml:4:9',
+  message: 'MemberCard.gold is defined twice: here and at cards/a.yaml:4:9',
   source: {file: 'cards/b.yaml', line: 4, column: 9},
   related: [{file: 'cards/a.yaml', line: 4, column: 9}],
 }
@@ -16,7 +16,7 @@ describe('renderValidation', () => {
   it('prints file:line:column: error[code]: message, related places and a summary', () => {
     expect(renderValidation([duplicate], {documents: 1, files: 2}, plainStyle)).toBe(
       [
-        'cards/b.yaml:4:9: error[duplicate-name]: MemberCard/gold is defined twice: here and at cards/a.yaml:4:9',
+        'cards/b.yaml:4:9: error[duplicate-name]: MemberCard.gold is defined twice: here and at cards/a.yaml:4:9',
         '  see also cards/a.yaml:4:9',
         'Invalid: 1 error and 0 warnings; 1 card in 2 files passed.',
       ].join('\n'),

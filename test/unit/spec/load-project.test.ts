@@ -11,21 +11,21 @@ describe('loadProject', () => {
     expect(project.diagnostics).toEqual([])
     expect(project.files).toEqual(['cards/brand/cards.yml', 'cards/gold.yaml'])
     expect(project.documents.map((d) => [d.address, d.file, d.docIndex])).toEqual([
-      ['BrandMemberCard/brand-one', 'cards/brand/cards.yml', 0],
-      ['AggregatorMemberCard/store-card', 'cards/brand/cards.yml', 1],
-      ['MemberCard/gold', 'cards/gold.yaml', 0],
+      ['BrandMemberCard.brand-one', 'cards/brand/cards.yml', 0],
+      ['AggregatorMemberCard.store-card', 'cards/brand/cards.yml', 1],
+      ['MemberCard.gold', 'cards/gold.yaml', 0],
     ])
     expect(project.config).toEqual({cards: 'cards'})
   })
 
   it('gives the position of any path, falling back to the nearest written ancestor', async () => {
     const project = await loadFixture('valid')
-    const gold = project.documents.find((d) => d.address === 'MemberCard/gold')!
+    const gold = project.documents.find((d) => d.address === 'MemberCard.gold')!
     expect(gold.spec.title).toBe('金卡会员')
     expect(gold.positionOf(['spec', 'brand', 'display_name'])).toEqual({file: 'cards/gold.yaml', line: 10, column: 19})
     expect(gold.positionOf(['spec', 'brand', 'display_name'], 'key')).toEqual({file: 'cards/gold.yaml', line: 10, column: 5})
     expect(gold.positionOf(['spec', 'brand', 'not_written', 3])).toEqual({file: 'cards/gold.yaml', line: 8, column: 3})
-    const aggregator = project.documents.find((d) => d.address === 'AggregatorMemberCard/store-card')!
+    const aggregator = project.documents.find((d) => d.address === 'AggregatorMemberCard.store-card')!
     expect(aggregator.positionOf(['spec', 'quantity'])).toEqual({file: 'cards/brand/cards.yml', line: 37, column: 13})
   })
 
@@ -53,7 +53,7 @@ describe('loadProject', () => {
     expect(messages).toContain('spec.brand.display_name is required (found "display_nme"; is it misspelt?)')
     expect(messages).toContain('spec.total_quantity: 0 is less than the minimum 1')
     expect(messages).toContain('spec.need_display_level: "yes" is a string; expected a boolean (true or false)')
-    expect(diagnostics[6]).toMatchObject({path: 'spec.code_type', address: 'MemberCard/bad', severity: 'error'})
+    expect(diagnostics[6]).toMatchObject({path: 'spec.code_type', address: 'MemberCard.bad', severity: 'error'})
   })
 
   it('explains conditional rules and refuses server-computed and managed fields', async () => {
@@ -90,10 +90,10 @@ describe('loadProject', () => {
       {
         severity: 'error',
         code: 'duplicate-name',
-        message: 'MemberCard/gold is defined twice: here and at cards/a.yaml:4:9',
+        message: 'MemberCard.gold is defined twice: here and at cards/a.yaml:4:9',
         source: {file: 'cards/b.yaml', line: 4, column: 9},
         path: 'metadata.name',
-        address: 'MemberCard/gold',
+        address: 'MemberCard.gold',
         related: [{file: 'cards/a.yaml', line: 4, column: 9}],
       },
     ])
@@ -155,7 +155,7 @@ describe('loadProject', () => {
   it('refuses a file over the size cap without reading it, and too many documents in a file', async () => {
     const big = await loadFixture('valid', {limits: {maxFileBytes: 600}})
     expect(placed(big.diagnostics)).toEqual(['cards/brand/cards.yml:1:1 file-too-large'])
-    expect(big.documents.map((d) => d.address)).toEqual(['MemberCard/gold'])
+    expect(big.documents.map((d) => d.address)).toEqual(['MemberCard.gold'])
     const many = await loadFixture('valid', {limits: {maxDocumentsPerFile: 1}})
     expect(placed(many.diagnostics)).toEqual(['cards/brand/cards.yml:21:1 document-limit'])
   })
