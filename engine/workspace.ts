@@ -73,7 +73,7 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
       let baseDir = dir
       if (provider.endpoint === 'embedded') {
         const {startEmulator} = await import('../emulator/index.js')
-        const emulator = await startEmulator({dataDir: path.join(dir, WORK_DIR, 'emulator')})
+        const emulator = await startEmulator({dataDir: path.resolve(dir, WORK_DIR, 'emulator')})
         stopEmulator = () => emulator.close()
         // The emulator is on this machine and enforces no rate limit unless told to: do not pace calls to it at
         // the real API's 5/s unless the project asks for a limit.
