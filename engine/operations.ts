@@ -134,12 +134,11 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
 
     const doc = state ?? emptyState(plan.lineage, packageVersion())
     const manager = new StateManager(ws.store, doc)
-    const needsGateway = plan.changes.some((c) => c.steps.length > 0)
     const result = await applyPlan({
       plan,
       desired,
       state: manager,
-      gateway: needsGateway ? await ws.gateway() : unreachableGateway,
+      gateway: () => ws.gateway(),
       wires: ws.wires,
       parallelism: opts.parallelism,
       failFast: opts.failFast,
@@ -190,23 +189,4 @@ async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument 
   const {live, diagnostics} = await refreshLive(state, await ws.gateway(), 10, touched)
   for (const [address, read] of live) fingerprints.set(address, read.status === 'gone' ? 'gone' : read.fingerprint)
   return [...diagnostics, ...staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)]
-}
-
-const unreachableGateway = {
-  async read(): Promise<never> {
-    throw new Error('no remote call was planned')
-  },
-  async create(): Promise<never> {
-    throw new Error('no remote call was planned')
-  },
-  async patch(): Promise<never> {
-    throw new Error('no remote call was planned')
-  },
-  async setRights(): Promise<never> {
-    throw new Error('no remote call was planned')
-  },
-  async remove(): Promise<never> {
-    throw new Error('no remote call was planned')
-  },
-  async close(): Promise<void> {},
 }

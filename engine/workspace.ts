@@ -57,6 +57,7 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
   const store = createStore(dir, config.backend)
   const families = new Map<string, Family>(Object.values(loadKindSemantics()).map((s) => [s.kind, s.family]))
   let gateway: WechatPayGateway | undefined
+  let opening: Promise<WechatPayGateway> | undefined
   let stopEmulator: (() => Promise<void>) | undefined
 
   const workspace: Workspace = {
@@ -65,38 +66,10 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
     desired: project.documents.map(toDesired),
     store,
     wires: loadWires(),
-    async gateway() {
-      if (gateway) return gateway
-      const provider = config.provider
-      if (!provider?.endpoint) throw new WorkspaceError('cardform.yaml: provider.endpoint is required (a URL, or "embedded")', 'config-provider')
-      let credentials: ProviderCredentials
-      let baseDir = dir
-      if (provider.endpoint === 'embedded') {
-        const {startEmulator} = await import('../emulator/index.js')
-        const emulator = await startEmulator({dataDir: path.resolve(dir, WORK_DIR, 'emulator')})
-        stopEmulator = () => emulator.close()
-        // The emulator is on this machine and enforces no rate limit unless told to: do not pace calls to it at
-        // the real API's 5/s unless the project asks for a limit.
-        credentials = {credentials_file: emulator.credentialsFile, rate_limit: provider.rate_limit ?? EMBEDDED_RATE_LIMIT}
-        baseDir = path.dirname(emulator.credentialsFile)
-      } else {
-        credentials = provider
-      }
-      try {
-        const wechatpay = resolveCredentials(
-          {...credentials, ...(provider.rate_limit !== undefined ? {rate_limit: provider.rate_limit} : {})},
-          {baseDir, label: 'provider'},
-        )
-        const needsAggregator = project.documents.some((d) => families.get(d.kind) === 'aggregator')
-        const aggregator = needsAggregator || provider.aggregator || provider.endpoint === 'embedded'
-          ? resolveAggregatorCredentials(credentials, {baseDir, label: 'provider'})
-          : undefined
-        gateway = new WechatPayGateway({wechatpay, ...(aggregator ? {aggregator} : {}), families})
-      } catch (e) {
-        await stopEmulator?.()
-        throw new WorkspaceError(`cardform.yaml: ${(e as Error).message}`, 'config-credentials')
-      }
-      return gateway
+    gateway() {
+      // One gateway per workspace, however many workers ask for it at once.
+      opening ??= openGateway()
+      return opening
     },
     async close() {
       await gateway?.close()
@@ -105,6 +78,36 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
     },
   }
   return {workspace, diagnostics: project.diagnostics}
+
+  async function openGateway(): Promise<WechatPayGateway> {
+    const provider = config.provider
+    if (!provider?.endpoint) throw new WorkspaceError('cardform.yaml: provider.endpoint is required (a URL, or "embedded")', 'config-provider')
+    let credentials: ProviderCredentials
+    let baseDir = dir
+    if (provider.endpoint === 'embedded') {
+      const {startEmulator} = await import('../emulator/index.js')
+      const emulator = await startEmulator({dataDir: path.resolve(dir, WORK_DIR, 'emulator')})
+      stopEmulator = () => emulator.close()
+      // The emulator is on this machine and enforces no rate limit unless told to: do not pace calls to it at
+      // the real API's 5/s unless the project asks for a limit.
+      credentials = {credentials_file: emulator.credentialsFile, rate_limit: provider.rate_limit ?? EMBEDDED_RATE_LIMIT}
+      baseDir = path.dirname(emulator.credentialsFile)
+    } else {
+      credentials = provider
+    }
+    try {
+      const wechatpay = resolveCredentials(credentials, {baseDir, label: 'provider'})
+      const needsAggregator = project.documents.some((d) => families.get(d.kind) === 'aggregator')
+      const aggregator = needsAggregator || provider.aggregator || provider.endpoint === 'embedded'
+        ? resolveAggregatorCredentials(credentials, {baseDir, label: 'provider'})
+        : undefined
+      gateway = new WechatPayGateway({wechatpay, ...(aggregator ? {aggregator} : {}), families})
+    } catch (e) {
+      await stopEmulator?.()
+      throw new WorkspaceError(`cardform.yaml: ${(e as Error).message}`, 'config-credentials')
+    }
+    return gateway
+  }
 }
 
 function toDesired(d: SpecDocument): DesiredCard {

@@ -16,7 +16,8 @@ export interface ApplyOptions {
   /** Desired specs by address (what each change brings the card to). */
   desired: ReadonlyMap<Address, Record<string, unknown>>
   state: StateManager
-  gateway: CardGateway
+  /** Opened on the first remote call, so an apply that only updates state starts no connection (or emulator). */
+  gateway: () => Promise<CardGateway>
   wires: ReadonlyMap<string, KindWire>
   parallelism: number
   failFast: boolean
@@ -85,7 +86,7 @@ function needsStateSync(opts: ApplyOptions, c: ResourceChange): boolean {
 }
 
 async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () => string): Promise<ApplyOutcome> {
-  const {state, gateway} = opts
+  const {state} = opts
   const wire = opts.wires.get(change.kind)!
   const spec = opts.desired.get(change.address)
   const split = spec ? splitWriteOnly(wire.lookup, spec) : undefined
@@ -105,6 +106,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     return {...base, status: 'done'}
   }
 
+  const gateway = await opts.gateway()
   for (const step of change.steps) {
     const started = Date.now()
     opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
