@@ -33,7 +33,9 @@ const BIN = path.join(packageRoot, 'bin/run.js')
  * A temporary project talking to an emulator started in this test process over loopback, so the emulator survives
  * a CLI that is killed, and tests can change cards behind cardform's back through its admin interface.
  */
-export async function createProject(opts: {cards?: 'quickstart' | Record<string, string>; emulator?: EmulatorOptions} = {}): Promise<TestProject> {
+export async function createProject(
+  opts: {cards?: 'quickstart' | Record<string, string>; emulator?: EmulatorOptions; extraCards?: Record<string, string>; providerExtra?: string[]} = {},
+): Promise<TestProject> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cardform-e2e-'))
   const emulator = await startEmulator({seed: 7, ...opts.emulator})
   const cards = opts.cards ?? 'quickstart'
@@ -43,6 +45,7 @@ export async function createProject(opts: {cards?: 'quickstart' | Record<string,
     mkdirSync(path.join(dir, 'cards'))
     for (const [file, text] of Object.entries(cards)) writeFileSync(path.join(dir, 'cards', file), text)
   }
+  for (const [file, text] of Object.entries(opts.extraCards ?? {})) writeFileSync(path.join(dir, 'cards', file), text)
   writeFileSync(
     path.join(dir, 'cardform.yaml'),
     [
@@ -51,6 +54,7 @@ export async function createProject(opts: {cards?: 'quickstart' | Record<string,
       `  endpoint: ${emulator.url}`,
       `  credentials_file: ${emulator.credentialsFile}`,
       '  rate_limit: 1000',
+      ...(opts.providerExtra ?? []).map((line) => `  ${line}`),
       'backend:',
       '  type: local',
       '',
