@@ -4,7 +4,7 @@ import type {ResourceState} from '../model/state.js'
 import {fingerprint, valuesEqual} from '../diff/values.js'
 import {splitWriteOnly, type KindWire} from '../plan/compute-plan.js'
 import type {StateManager} from '../state/state-manager.js'
-import {describeFailure, type CardGateway, type RemoteFailure} from './gateway.js'
+import type {CardGateway, RemoteFailure} from './gateway.js'
 
 export type ApplyEvent =
   | {type: 'step-start'; address: Address; op: Step['op']}
@@ -109,6 +109,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
   const gateway = await opts.gateway()
   for (const step of change.steps) {
     const started = Date.now()
+    // What a create's journal replaced, to put back if the API refuses the create outright.
+    const beforeJournal = doc.resources[change.address]
     opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
     try {
       switch (step.op) {
@@ -174,7 +176,13 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
       }
       opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(current ? {remoteId: current} : {}), ms: Date.now() - started})
     } catch (e) {
-      const failure = describeFailure(e)
+      const failure = gateway.describeFailure(e)
+      if (step.op === 'create' && failure.refused && doc.resources[change.address]?.status === 'creating') {
+        // The API refused the create, so no card exists: drop the journal rather than leave an outcome to resume.
+        if (beforeJournal) doc.resources[change.address] = beforeJournal
+        else delete doc.resources[change.address]
+        await state.persist()
+      }
       opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, failure})
       return {...base, status: 'failed', failedStep: step.op, failure, ...(current ? {remoteId: current} : {})}
     }

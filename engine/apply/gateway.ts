@@ -13,23 +13,21 @@ export interface CardGateway {
   setRights(kind: string, remoteId: string, body: Record<string, unknown>): Promise<void>
   /** Remove a card (DELETE or invalidate). A card that is already gone counts as removed. */
   remove(kind: string, remoteId: string, how: 'delete' | 'invalidate', body: Record<string, unknown>): Promise<void>
+  /** What a failed call says, and whether the API certainly refused it (so nothing was changed). */
+  describeFailure(e: unknown): RemoteFailure
   close(): Promise<void>
 }
 
 /** A failed remote call, as apply reports it. */
 export interface RemoteFailure {
   message: string
+  /** HTTP status, when the API answered. */
   status?: number
   code?: string
   requestId?: string
-}
-
-export function describeFailure(e: unknown): RemoteFailure {
-  const err = e as {message?: string; status?: number; code?: string; requestId?: string}
-  return {
-    message: err?.message ?? String(e),
-    ...(typeof err?.status === 'number' ? {status: err.status} : {}),
-    ...(typeof err?.code === 'string' ? {code: err.code} : {}),
-    ...(typeof err?.requestId === 'string' ? {requestId: err.requestId} : {}),
-  }
+  /**
+   * The API answered with a refusal (4xx): the call changed nothing. False when the outcome is unknown (connection
+   * lost, timeout, 5xx after retries), in which case the call may or may not have taken effect.
+   */
+  refused: boolean
 }

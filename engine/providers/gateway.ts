@@ -1,9 +1,9 @@
-import type {CardGateway} from '../apply/gateway.js'
+import type {CardGateway, RemoteFailure} from '../apply/gateway.js'
 import {fingerprint} from '../diff/values.js'
 import type {LiveRead} from '../plan/compute-plan.js'
 import {assertNever} from '../model/plan.js'
 import type {Family} from '../model/schema-semantics.js'
-import {ApiError} from './wechatpay/errors.js'
+import {AggregatorError, ApiError} from './wechatpay/errors.js'
 import {AggregatorClient} from './wechatpay/aggregator.js'
 import {BrandCardMemberApi} from './wechatpay/brand-card-member.js'
 import {WechatPayClient, type WechatPayClientOptions} from './wechatpay/client.js'
@@ -126,6 +126,19 @@ export class WechatPayGateway implements CardGateway {
       }
       throw e
     }
+  }
+
+  describeFailure(e: unknown): RemoteFailure {
+    const message = e instanceof Error ? e.message : String(e)
+    if (e instanceof ApiError) {
+      return {message, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused: e.status >= 400 && e.status < 500}
+    }
+    if (e instanceof AggregatorError) {
+      // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it.
+      const code = e.errcode !== undefined ? `errcode ${e.errcode}` : e.status !== undefined ? `status ${e.status}` : undefined
+      return {message, status: e.httpStatus, ...(code ? {code} : {}), refused: e.httpStatus < 500}
+    }
+    return {message, refused: false}
   }
 
   async close(): Promise<void> {

@@ -26,13 +26,14 @@ describe('a failure on one card', () => {
     expect(first.stdout).toMatch(/AggregatorMemberCard\.store-card \(create, step create\): POST \/api\/customer\/user\/userCreateMemberCard failed/)
     expect(first.stdout).toContain('Apply finished with errors: 4 cards changed, 1 failed.')
     expect(liveCards(p.emulator)).toHaveLength(4)
-    expect(Object.keys(p.state().resources)).toHaveLength(5) // the failed create is journaled, not lost
+    // The API refused the create (401), so it certainly made no card: the journal entry was dropped again.
+    expect(Object.keys(p.state().resources)).toHaveLength(4)
+    expect(first.stdout).toMatch(/AggregatorMemberCard\.store-card .*\[HTTP 401/)
 
     p.edit('cardform.yaml', 'token: not-the-token', `token: ${p.emulator.credentials.aggregator_token}`)
-    const again = await p.cli(['plan'])
-    // The aggregator API has no idempotency key: cardform cannot know whether the refused create made a card.
-    expect(again.stdout).toContain('error[create-outcome-unknown]')
-    expect((await p.cli(['state', 'rm', 'AggregatorMemberCard.store-card'])).code).toBe(0)
+    const again = await p.cli(['plan', '--detailed-exitcode'])
+    expect(again.code).toBe(2)
+    expect(again.stdout).toContain('Plan: 1 to create, 0 to update')
     const rerun = await p.cli(['apply', '--auto-approve', '--allow-irreversible'])
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
     expect(rerun.stdout).toContain('Apply complete: 1 card changed, 0 failed.')

@@ -195,3 +195,33 @@ describe('fields GET cannot return and fields only PATCH accepts', () => {
     expect(p.drift).toEqual([])
   })
 })
+
+describe('the aggregator kind, which can only be created', () => {
+  const spec = {store_id: 's1', terminal_type: 'weChat', title: '会员卡', supply_bonus: 0}
+  const agg = {address: 'AggregatorMemberCard.store', kind: 'AggregatorMemberCard', name: 'store', spec}
+  const created = () => {
+    const state = appliedState([agg])
+    return state
+  }
+
+  it('refuses to resume an interrupted create, which has no idempotency key', () => {
+    const state = appliedState([])
+    state.resources[agg.address] = {kind: agg.kind, name: agg.name, status: 'creating', out_request_no: 'cf-x', generation: 1, applied: spec, write_only: {}, create_body: spec, updated_at: 'x'}
+    const p = plan([agg], state)
+    expect(p.applyable).toBe(false)
+    expect(p.diagnostics.map((d) => d.code)).toContain('create-outcome-unknown')
+  })
+
+  it('a change is a plan error saying why, and removal too', () => {
+    const changed = plan([{...agg, spec: {...spec, title: '新会员卡'}}], created())
+    expect(changed.diagnostics.find((d) => d.code === 'create-only-change')?.message).toContain('can only be created')
+    const removed = plan([], created())
+    expect(removed.diagnostics.find((d) => d.code === 'create-only-remove')?.message).toContain('cannot be deleted through the API')
+    expect(removed.applyable).toBe(false)
+  })
+
+  it('switching supply_bonus on is irreversible', () => {
+    const p = plan([{...agg, spec: {...spec, supply_bonus: 1}}], null)
+    expect(p.changes[0]!.irreversible_paths).toEqual(['supply_bonus'])
+  })
+})
