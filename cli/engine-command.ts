@@ -20,6 +20,16 @@ export function parseDuration(text: string): number {
   return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000)
 }
 
+/** A boolean written as Terraform writes it: `--lock=false`, `--refresh=false` (or `--lock false`). */
+export function trueFalseFlag(description: string, defaultValue: boolean) {
+  return Flags.custom<boolean>({
+    description: `${description} (true or false; default ${defaultValue})`,
+    default: defaultValue,
+    options: ['true', 'false'],
+    parse: async (input) => input === 'true',
+  })()
+}
+
 export const lockTimeoutFlag = Flags.string({
   description: 'How long to wait for the state lock held by another run before failing (e.g. 30s, 2m).',
   default: '0s',

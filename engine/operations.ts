@@ -122,6 +122,8 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       opts.onPlan?.(plan)
     }
     refused.push(...gates(plan, opts, fromFile))
+    // Check the credentials (and start the embedded emulator) before anyone is asked to approve.
+    if (refused.length === 0 && plan.changes.some((c) => c.steps.length > 0)) await ws.gateway()
     // A saved plan was reviewed when it was made: applying it is the approval (as with Terraform's `apply FILE`).
     if (refused.length === 0 && plan.has_changes && !opts.autoApprove && !fromFile) {
       if (!opts.confirm) {

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration} from '../engine-command.js'
+import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class ApplyCommand extends EngineCommand {
@@ -29,7 +29,7 @@ everything was applied, 1 otherwise.`
     'allow-destroy': Flags.boolean({description: 'Allow replacing, deleting and invalidating cards.'}),
     'allow-irreversible': Flags.boolean({description: 'Allow switching on display that can never be switched off.'}),
     'fail-fast': Flags.boolean({description: 'Stop starting new cards after the first failure.'}),
-    refresh: Flags.boolean({description: 'Read every live card before planning.', default: true, allowNo: true}),
+    refresh: trueFalseFlag('Read every live card before planning', true),
     parallelism: parallelismFlag,
     'lock-timeout': lockTimeoutFlag,
   }

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration} from '../engine-command.js'
+import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class PlanCommand extends EngineCommand {
@@ -24,9 +24,9 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     out: Flags.string({description: 'Save the plan to this file; `cardform apply FILE` then applies exactly it.'}),
     markdown: Flags.boolean({description: 'Print the plan as a pull-request comment (Markdown).', exclusive: ['json']}),
     'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
-    refresh: Flags.boolean({description: 'Read every live card first (drift detection). --no-refresh plans against state only.', default: true, allowNo: true}),
+    refresh: trueFalseFlag('Read every live card first (drift detection); --refresh=false plans against state only', true),
     parallelism: parallelismFlag,
-    lock: Flags.boolean({description: 'Hold the state lock while planning. --no-lock skips it (read-only, may race an apply).', default: true, allowNo: true}),
+    lock: trueFalseFlag('Hold the state lock while planning; --lock=false skips it (read-only, may race an apply)', true),
     'lock-timeout': lockTimeoutFlag,
   }
 

@@ -80,6 +80,9 @@ describe('crash safety and locking', () => {
     expect(second.code).toBe(1)
     expect(second.stderr).toMatch(/error\[state-locked\]: state at \.cardform\/state\.json is locked: lock [0-9a-f-]+ held by \S+ on \S+ \(pid \d+\) for apply since/)
     expect(second.stderr).toContain('cardform force-unlock')
+    // A read-only plan can skip the lock.
+    const unlocked = await p.cli(['plan', '--lock=false', '--refresh=false'])
+    expect(unlocked.code, unlocked.stderr).toBe(0)
     const waited = await p.cli(['plan', '--lock-timeout', '60s', '--detailed-exitcode'])
     expect(await firstDone).toBe(0)
     expect(waited.code, waited.stdout + waited.stderr).toBe(0)
