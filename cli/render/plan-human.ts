@@ -37,7 +37,14 @@ function attentionLines(plan: Plan, style: Style): string[] {
   const lines: string[] = []
   for (const c of plan.changes) {
     if (c.destructive) {
-      const what = c.action === 'replace' ? `replaced (forced by ${c.replace_paths.join(', ')})` : c.action === 'invalidate' ? 'invalidated' : 'deleted'
+      const what =
+        c.action === 'replace'
+          ? c.replace_paths.length > 0
+            ? `replaced (forced by ${c.replace_paths.join(', ')})`
+            : 'replaced (finishing an interrupted replacement: the old card is removed)'
+          : c.action === 'invalidate'
+            ? 'invalidated'
+            : 'deleted'
       const card = c.remote_id ? `card ${c.remote_id}` : 'the card'
       lines.push(style.removed(`! ${c.address} will be ${what}: every member who holds ${card} loses it. apply needs --allow-destroy.`))
     }

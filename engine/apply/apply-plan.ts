@@ -118,7 +118,10 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           // Journal first: if we die during the POST, the next apply repeats it with the same key and body.
           const prev = doc.resources[change.address]
           const generation = step.generation
-          const deposed = prev?.status === 'created' && prev.remote_id ? prev.remote_id : prev?.deposed
+          // A replacement creates the new card first; the old one, which a later step of this change removes,
+          // is recorded as deposed until then. (A card re-created after a deletion outside cardform has nothing to
+          // remove: its old card is already gone.)
+          const deposedId = change.steps.find(isRemoval)?.remote_id
           const entry: ResourceState = {
             kind: change.kind,
             name: change.name,
@@ -128,7 +131,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
             applied: split?.readable ?? prev?.applied ?? {},
             write_only: {},
             create_body: step.body,
-            ...(deposed ? {deposed} : {}),
+            ...(deposedId ? {deposed: deposedId} : {}),
             updated_at: now(),
           }
           doc.resources[change.address] = entry
@@ -195,6 +198,10 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     await state.persist()
   }
   return {...base, status: 'done', ...(current ? {remoteId: current} : {})}
+}
+
+function isRemoval(s: Step): s is Extract<Step, {op: 'delete' | 'invalidate'}> {
+  return s.op === 'delete' || s.op === 'invalidate'
 }
 
 function requireId(id: string | undefined, change: ResourceChange): string {

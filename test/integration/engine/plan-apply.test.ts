@@ -78,6 +78,23 @@ describe('plan and apply against the emulator', () => {
     expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
   })
 
+  it('reports a card deleted outside cardform and creates it again', async () => {
+    await applyAll()
+    const oldId = p.state().resources['MemberCard.bookstore-reader']!.remote_id!
+    await p.emulator.admin.mutateCard(oldId, {status: 'DELETED'}) // deleted in the merchant console
+    const r = await p.cli(['plan', '--detailed-exitcode'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toContain(`# MemberCard.bookstore-reader (card ${oldId}) was deleted outside cardform`)
+    expect(r.stdout).toMatch(/warning\[deleted-outside\]: MemberCard\.bookstore-reader: card \S+ was deleted outside cardform \(status DELETED\); it will be created again/)
+    expect(r.stdout).toContain('Plan: 1 to create, 0 to update')
+    expect((await applyAll()).code).toBe(0)
+    const newId = p.state().resources['MemberCard.bookstore-reader']!.remote_id!
+    expect(newId).not.toBe(oldId)
+    expect(liveCards(p.emulator).map((c) => c.card_id)).toContain(newId)
+    const after = await p.cli(['plan', '--detailed-exitcode'])
+    expect(after.code, after.stdout).toBe(0)
+  })
+
   it('refuses at plan time to switch a one-way field off, with file:line:column', async () => {
     await applyAll()
     p.edit('cards/coffee-member.yaml', 'need_balance: true', 'need_balance: false')
