@@ -71,6 +71,46 @@ describe('crash safety and locking', () => {
     expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
   })
 
+  for (const killPoint of ['create in flight', 'old card not yet removed'] as const) {
+    it(`SIGKILL during a replacement (${killPoint}): the next apply finishes it, no card lost or left behind`, async () => {
+      p = await createProject({emulator: {latencyMs: 200}})
+      expect((await p.cli(['apply', '--auto-approve', '--allow-irreversible'])).code).toBe(0)
+      const oldId = p.state().resources['BrandMemberCard.fitness-plus']!.remote_id!
+      p.edit('cards/brand-cards.yaml', 'code_type: QR_CODE', 'code_type: BAR_CODE')
+      const child = p.spawnCli(['apply', '--auto-approve', '--allow-destroy', '--parallelism', '1'])
+      let exited = false
+      child.on('exit', () => (exited = true))
+      // Each call takes 200 ms, so the state shows each half well before the next call can answer.
+      const reached = () => {
+        const r = p!.state().resources['BrandMemberCard.fitness-plus']
+        return killPoint === 'create in flight' ? r?.status === 'creating' && r.deposed === oldId : r?.status === 'created' && r.deposed === oldId
+      }
+      const deadline = Date.now() + 30_000
+      while (!exited && !reached()) {
+        if (Date.now() > deadline) throw new Error(`the replacement never reached: ${killPoint}`)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      child.kill('SIGKILL')
+      await new Promise((r) => (exited ? r(undefined) : child.on('exit', r)))
+      expect(p.emulator.admin.getCard(oldId)!.card.state).toBe('CARD_EFFECTIVE')
+
+      const plan = await p.cli(['plan'])
+      expect(plan.stdout).toContain(
+        killPoint === 'create in flight' ? 'an earlier apply was interrupted while creating this card' : `did not remove the old card ${oldId}`,
+      )
+      expect(plan.stdout).toContain('Plan: 0 to create, 0 to update, 1 to replace')
+      const rerun = await p.cli(['apply', '--auto-approve', '--allow-destroy'])
+      expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
+      expect(p.emulator.admin.getCard(oldId)!.card.state).toBe('CARD_INVALID')
+      const r = p.state().resources['BrandMemberCard.fitness-plus']!
+      expect(r.deposed).toBeUndefined()
+      expect(p.emulator.admin.getCard(r.remote_id!)!.card).toMatchObject({state: 'CARD_EFFECTIVE', code_type: 'BAR_CODE'})
+      // Exactly one live fitness-plus card: the resumed create returned the card made before the kill.
+      expect(liveCards(p.emulator).filter((c) => c.card.card_title === '动力健身PLUS')).toHaveLength(1)
+      expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
+    })
+  }
+
   it('a second concurrent apply fails naming the holder, or waits with --lock-timeout', async () => {
     p = await createProject({cards: fiftyCards(), emulator: {latencyMs: 40}})
     const first = p.spawnCli(['apply', '--auto-approve', '--parallelism', '2'])
