@@ -1,4 +1,5 @@
 import {spawnSync} from 'node:child_process'
+import {loadavg} from 'node:os'
 import path from 'node:path'
 import {packageRoot} from '../engine/paths.js'
 import type {Benchmark} from './run.js'
@@ -24,7 +25,7 @@ export const versionBenchmark: Benchmark = {
       ['cardform --version', measure([bin, '--version'], runs), BUDGET_MS],
       ['cardform validate -C examples/quickstart', measure([bin, 'validate', '-C', path.join(packageRoot, 'examples/quickstart')], runs), undefined],
     ]
-    process.stdout.write(`version benchmark: ${runs} runs each, new process per run\n`)
+    process.stdout.write(`version benchmark: ${runs} runs each, new process per run; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
     for (const [label, {median, p90}, budget] of rows) {
       process.stdout.write(
         `  ${label.padEnd(42)} median ${median.toFixed(0).padStart(5)} ms  p90 ${p90.toFixed(0).padStart(5)} ms  ` +

@@ -1,5 +1,5 @@
 import {readdirSync, statSync, type Dirent} from 'node:fs'
-import {availableParallelism} from 'node:os'
+import {availableParallelism, loadavg} from 'node:os'
 import path from 'node:path'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
 import {checkSpecFile, lazyPositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
@@ -54,9 +54,10 @@ export interface LoadOptions {
   schemas?: SchemaSet
   limits?: Partial<LoaderLimits>
   /**
-   * Worker threads for checking spec files: by default one per CPU, up to 4. Fewer than 2 means none. Workers are
-   * used only for projects of more than `parallelAbove` files (default 200): starting one (a new V8 instance that
-   * compiles the schemas again) costs about what checking a couple of hundred files does.
+   * Worker threads for checking spec files, at most 4; fewer than 2 means none. By default, the CPUs that the
+   * one-minute load average leaves idle. Workers are used only for projects of more than `parallelAbove` files
+   * (default 200): starting one (a new V8 instance that compiles the schemas again) costs about what checking a
+   * couple of hundred files does.
    */
   workers?: number
   parallelAbove?: number
@@ -101,12 +102,21 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   const specFiles = listSpecFiles(cardsDir, path.resolve(dir, CONFIG_FILE), diagnostics, relative).map(
     (absolute): [string, string] => [absolute, relative(absolute)],
   )
-  const workers = Math.min(options.workers ?? availableParallelism(), MAX_WORKERS)
+  const workers = Math.min(options.workers ?? idleCpus(), MAX_WORKERS)
   const checked =
     workers >= 2 && specFiles.length > (options.parallelAbove ?? PARALLEL_ABOVE)
       ? await checkFilesInParallel(specFiles, {env: {...env}, limits, schemas: options.schemas}, workers)
       : withPlainEnvironment(() => specFiles.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits, validator})))
   return {config, ...collectDocuments(checked, limits, diagnostics)}
+}
+
+/**
+ * CPUs nothing else is using, going by the load average. Workers only pay off on idle CPUs: measured on a 2-CPU
+ * machine already running four or five busy processes, two workers took 1.5 times as long as the main thread
+ * alone (each ran at half speed or worse and compiled the schemas again), so a busy machine gets none.
+ */
+function idleCpus(): number {
+  return Math.floor(availableParallelism() - loadavg()[0]!)
 }
 
 /**
