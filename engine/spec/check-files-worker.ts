@@ -1,13 +1,14 @@
 import {parentPort, workerData} from 'node:worker_threads'
 import {checkSpecFile, withPlainEnvironment, type CheckedFile} from './check-file.js'
 import type {WorkerSetup, WorkRequest, WorkResult} from './check-files-in-parallel.js'
-import {readSchemaSet} from './schema-set.js'
+import {createDefaultSpecValidator} from './default-validator.js'
 import {createSpecValidator} from './spec-validator.js'
 
-// One loader worker (see check-files-in-parallel.ts): compiles the schemas once, then checks each batch of files
+// One loader worker (see check-files-in-parallel.ts): sets up its validator once, then checks each batch of files
 // it is sent and answers with plain data.
 const setup = workerData as WorkerSetup
-const context = {env: setup.env, limits: setup.limits, validator: createSpecValidator(setup.schemas ?? readSchemaSet())}
+const validator = setup.schemas ? createSpecValidator(setup.schemas) : createDefaultSpecValidator()
+const context = {env: setup.env, limits: setup.limits, validator}
 
 parentPort!.on('message', (request: WorkRequest) => {
   const results: CheckedFile[] = withPlainEnvironment(() => request.files.map(([absolute, file]) => checkSpecFile(absolute, file, context)))

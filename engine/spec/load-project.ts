@@ -4,11 +4,12 @@ import path from 'node:path'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
 import {checkSpecFile, lazyPositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
 import {checkFilesInParallel} from './check-files-in-parallel.js'
+import {createDefaultSpecValidator} from './default-validator.js'
 import {locate} from './finding.js'
 import {LOADER_LIMITS, type LoaderLimits} from './limits.js'
 import {parseYamlDocuments} from './parse-yaml.js'
 import {prepareValue, type Environment} from './prepare-values.js'
-import {readSchemaSet, type SchemaSet} from './schema-set.js'
+import type {SchemaSet} from './schema-set.js'
 import {positionIn, type FieldPath, type PositionTarget} from './source-map.js'
 import {createSpecValidator, type SpecValidator} from './spec-validator.js'
 
@@ -71,7 +72,7 @@ const validators = new WeakMap<SchemaSet, SpecValidator>()
 
 /** One validator per schema set, for the life of the process. */
 function validatorFor(schemas: SchemaSet | undefined): SpecValidator {
-  if (!schemas) return (defaultValidator ??= createSpecValidator(readSchemaSet()))
+  if (!schemas) return (defaultValidator ??= createDefaultSpecValidator())
   let validator = validators.get(schemas)
   if (!validator) validators.set(schemas, (validator = createSpecValidator(schemas)))
   return validator

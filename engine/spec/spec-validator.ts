@@ -1,4 +1,4 @@
-import type {ValidateFunction} from 'ajv'
+import type {Ajv, ValidateFunction} from 'ajv'
 import {createAjv} from './ajv.js'
 import {didYouMean} from './did-you-mean.js'
 import {explainSchemaErrors} from './explain-schema-errors.js'
@@ -26,11 +26,25 @@ interface KindRules {
   managed: string[][]
 }
 
-export function createSpecValidator(schemas: SchemaSet): SpecValidator {
+/** The ajv instance validators are compiled with, here and ahead of time (precompile-validators.ts). */
+export function createValidatorAjv(): Ajv {
   const ajv = createAjv()
   // The explanations need each error's data and parent schema. `verbose` is read when code is generated, and
   // nothing has been compiled on this instance yet, so setting it here is equivalent to passing it to the constructor.
   ajv.opts.verbose = true
+  return ajv
+}
+
+/**
+ * Validation functions compiled ahead of time, by kind and `config`; see precompile-validators.ts. Only for the
+ * schema set they were compiled from: the package's own.
+ */
+export type PrecompiledValidators = Readonly<Record<string, ValidateFunction>>
+
+export function createSpecValidator(schemas: SchemaSet, precompiled?: PrecompiledValidators): SpecValidator {
+  let compiler: Ajv | undefined
+  const compile = (name: string, schema: object): ValidateFunction =>
+    precompiled?.[name] ?? (compiler ??= createValidatorAjv()).compile(schema)
   // Each schema is compiled when first needed: compiling is most of a small project's load time, and a loader
   // worker thread or a config check needs only some of them.
   const rules = new Map<string, KindRules>()
@@ -42,7 +56,7 @@ export function createSpecValidator(schemas: SchemaSet): SpecValidator {
     const pathsWhere = (test: (semantics: (typeof fields)[number][1]) => boolean) =>
       fields.filter(([, semantics]) => test(semantics)).map(([dotted]) => ['spec', ...dotted.replace(/\[\]/g, '.[]').split('.')])
     rule = {
-      validate: ajv.compile(schema),
+      validate: compile(kind, schema),
       serverComputed: pathsWhere((s) => s.serverComputed === true),
       managed: pathsWhere((s) => s.managed === true),
     }
@@ -74,7 +88,7 @@ export function createSpecValidator(schemas: SchemaSet): SpecValidator {
       return findings
     },
     checkConfig(value) {
-      validateConfig ??= ajv.compile(schemas.config)
+      validateConfig ??= compile('config', schemas.config)
       if (validateConfig(value)) return []
       return explainSchemaErrors(validateConfig.errors ?? [], value).map((finding) => ({...finding, code: 'config-invalid'}))
     },
