@@ -49,7 +49,7 @@ export const validateBenchmark: Benchmark = {
 
       const rows: Array<[string, number]> = [
         ['ideal bound: read + YAML parse only', ideal],
-        ['loadProject, first call (compiles schemas)', compileAndLoad],
+        ['loadProject, first call', compileAndLoad],
         ['loadProject, second call', again],
         ['loadProject, main thread only', serial],
         ['loadProject, 2 worker threads', parallel],
