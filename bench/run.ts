@@ -1,6 +1,7 @@
 import {clientGetBenchmark} from './client-get.js'
 import {planBenchmark} from './plan.js'
 import {validateBenchmark} from './validate.js'
+import {versionBenchmark} from './version.js'
 
 /**
  * Benchmarks, run by name after a build: `npm run bench -- validate`. Not tests: they print figures and exit 0
@@ -12,7 +13,7 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark, clientGetBenchmark, planBenchmark]
+const benchmarks: readonly Benchmark[] = [validateBenchmark, versionBenchmark, clientGetBenchmark, planBenchmark]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -1,4 +1,14 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import {readFileSync} from 'node:fs'
+import {arch, platform, release} from 'node:os'
 
-await execute({dir: import.meta.url})
+// Loading @oclif/core alone takes several times longer than starting node, so a bare `--version` is answered here,
+// in oclif's exact words (its Config.userAgent). On WSL oclif says "wsl", not "linux": that case, and every other
+// command line, goes through oclif.
+if (process.argv.length === 3 && process.argv[2] === '--version' && !/microsoft/i.test(release())) {
+  const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(`${name}/${version} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
+} else {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

@@ -1,12 +1,15 @@
-import {readdirSync, readFileSync, statSync, type Dirent} from 'node:fs'
+import {readdirSync, statSync, type Dirent} from 'node:fs'
+import {availableParallelism, loadavg} from 'node:os'
 import path from 'node:path'
-import {formatAddress} from '../model/address.js'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
+import {checkSpecFile, lazyPositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
+import {checkFilesInParallel} from './check-files-in-parallel.js'
+import {createDefaultSpecValidator} from './default-validator.js'
 import {locate} from './finding.js'
 import {LOADER_LIMITS, type LoaderLimits} from './limits.js'
-import {parseYamlDocuments, type YamlDocument} from './parse-yaml.js'
+import {parseYamlDocuments} from './parse-yaml.js'
 import {prepareValue, type Environment} from './prepare-values.js'
-import {readSchemaSet, type SchemaSet} from './schema-set.js'
+import type {SchemaSet} from './schema-set.js'
 import {positionIn, type FieldPath, type PositionTarget} from './source-map.js'
 import {createSpecValidator, type SpecValidator} from './spec-validator.js'
 
@@ -51,14 +54,25 @@ export interface LoadOptions {
   /** Schemas to validate against; defaults to the package's schemas/. */
   schemas?: SchemaSet
   limits?: Partial<LoaderLimits>
+  /**
+   * Worker threads for checking spec files, at most 4; fewer than 2 means none. By default, the CPUs that the
+   * one-minute load average leaves idle. Workers are used only for projects of more than `parallelAbove` files
+   * (default 200): starting one (a new V8 instance that compiles the schemas again) costs about what checking a
+   * couple of hundred files does.
+   */
+  workers?: number
+  parallelAbove?: number
 }
+
+const PARALLEL_ABOVE = 200
+const MAX_WORKERS = 4
 
 let defaultValidator: SpecValidator | undefined
 const validators = new WeakMap<SchemaSet, SpecValidator>()
 
-/** One compiled validator per schema set, for the life of the process. */
+/** One validator per schema set, for the life of the process. */
 function validatorFor(schemas: SchemaSet | undefined): SpecValidator {
-  if (!schemas) return (defaultValidator ??= createSpecValidator(readSchemaSet()))
+  if (!schemas) return (defaultValidator ??= createDefaultSpecValidator())
   let validator = validators.get(schemas)
   if (!validator) validators.set(schemas, (validator = createSpecValidator(schemas)))
   return validator
@@ -72,51 +86,62 @@ export function knownKinds(): readonly string[] {
 /**
  * Loads a cardform project: `dir/cardform.yaml`, then every `*.yaml`/`*.yml` under the cards directory it names
  * (recursively, in sorted order), each validated against its kind's schema. User errors never throw; they come
- * back as diagnostics. Only our own faults (unreadable schemas, say) throw.
+ * back as diagnostics. Only our own faults (unreadable schemas, say) throw. Large projects are checked on worker
+ * threads; the result is the same either way.
  */
 export async function loadProject(dir: string, options: LoadOptions = {}): Promise<Project> {
-  return withPlainEnvironment(() => loadProjectNow(dir, options))
-}
-
-/**
- * yaml 2.x reads `process.env.LOG_TOKENS` once per token (parse/parser.js `next`), and Node's `process.env` is an
- * accessor into the C environment costing about a microsecond a read: measured, a fifth to a quarter of the loader's
- * time on a thousand cards. While the synchronous load runs, `process.env` is swapped for a plain copy and put back
- * straight after; no other code can run in between, and the copy holds the same values.
- */
-function withPlainEnvironment<T>(work: () => T): T {
-  const original = process.env
-  process.env = {...original}
-  try {
-    return work()
-  } finally {
-    process.env = original
-  }
-}
-
-function loadProjectNow(dir: string, options: LoadOptions): Project {
   const limits: LoaderLimits = {...LOADER_LIMITS, ...options.limits}
   const env = options.env ?? process.env
   const validator = validatorFor(options.schemas)
   const diagnostics: Diagnostic[] = []
 
-  const config = loadConfig(dir, env, limits, validator, diagnostics)
+  const config = withPlainEnvironment(() => loadConfig(dir, env, limits, validator, diagnostics))
   if (!config) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
 
   const cardsDir = path.resolve(dir, typeof config.cards === 'string' ? config.cards : 'cards')
+  const relative = relativeTo(dir)
+  const specFiles = listSpecFiles(cardsDir, path.resolve(dir, CONFIG_FILE), diagnostics, relative).map(
+    (absolute): [string, string] => [absolute, relative(absolute)],
+  )
+  const workers = Math.min(options.workers ?? idleCpus(), MAX_WORKERS)
+  const checked =
+    workers >= 2 && specFiles.length > (options.parallelAbove ?? PARALLEL_ABOVE)
+      ? await checkFilesInParallel(specFiles, {env: {...env}, limits, schemas: options.schemas}, workers)
+      : withPlainEnvironment(() => specFiles.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits, validator})))
+  return {config, ...collectDocuments(checked, limits, diagnostics)}
+}
+
+/**
+ * CPUs nothing else is using, going by the load average. Workers only pay off on idle CPUs: measured on a 2-CPU
+ * machine already running four or five busy processes, two workers took 1.5 times as long as the main thread
+ * alone (each ran at half speed or worse and compiled the schemas again), so a busy machine gets none.
+ */
+function idleCpus(): number {
+  return Math.floor(availableParallelism() - loadavg()[0]!)
+}
+
+/**
+ * Puts the checked files together, in file order: their diagnostics, and their documents less any whose address
+ * an earlier document already took.
+ */
+function collectDocuments(
+  checked: readonly CheckedFile[],
+  limits: LoaderLimits,
+  diagnostics: Diagnostic[],
+): Omit<Project, 'config'> {
   const documents: SpecDocument[] = []
   const firstByAddress = new Map<string, SpecDocument>()
-  const files: string[] = []
-  for (const absolute of listSpecFiles(cardsDir, path.resolve(dir, CONFIG_FILE), diagnostics, relativeTo(dir))) {
-    const file = relativeTo(dir)(absolute)
-    files.push(file)
-    const text = readBounded(absolute, file, limits, diagnostics)
+  for (const {file, text, documents: fileDocuments, diagnostics: fileDiagnostics} of checked) {
+    diagnostics.push(...fileDiagnostics)
     if (text === undefined) continue
-    const parsed = parseYamlDocuments(text, file, limits)
-    diagnostics.push(...parsed.diagnostics)
-    for (const yamlDoc of parsed.documents) {
-      const document = checkDocument(yamlDoc, file, env, limits, validator, diagnostics)
-      if (!document) continue
+    const positions = lazyPositions(text, file, limits)
+    for (const {docIndex, ...rest} of fileDocuments) {
+      const document: SpecDocument = {
+        ...rest,
+        file,
+        docIndex,
+        positionOf: (fieldPath, target) => positionIn(positions(docIndex), file, fieldPath, target),
+      }
       const first = firstByAddress.get(document.address)
       if (first) {
         const here = document.positionOf(['metadata', 'name'])
@@ -136,41 +161,7 @@ function loadProjectNow(dir: string, options: LoadOptions): Project {
       documents.push(document)
     }
   }
-  return {config, documents, files, diagnostics: sortDiagnostics(diagnostics)}
-}
-
-function checkDocument(
-  yamlDoc: YamlDocument,
-  file: string,
-  env: Environment,
-  limits: LoaderLimits,
-  validator: SpecValidator,
-  diagnostics: Diagnostic[],
-): SpecDocument | undefined {
-  const prepared = prepareValue(yamlDoc.value, env, limits.maxDepth)
-  const value = prepared.value
-  const doc = value as {kind?: unknown; metadata?: {name?: unknown}; spec?: unknown} | null
-  const kind = typeof doc?.kind === 'string' ? doc.kind : undefined
-  const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
-  const address = kind !== undefined && name !== undefined ? formatAddress(kind, name) : undefined
-  const tooDeep = prepared.findings.some((f) => f.code === 'nesting-limit')
-  // A value left uninterpolated would also fail its schema; the env diagnostic alone says what to fix.
-  const envPaths = new Set(prepared.findings.filter((f) => f.code.startsWith('env-')).map((f) => f.path.join('\u0000')))
-  const schemaFindings = tooDeep ? [] : validator.checkDocument(value).filter((f) => !envPaths.has(f.path.join('\u0000')))
-  const findings = [...prepared.findings, ...schemaFindings]
-  const found = locate(findings, yamlDoc.positions, file, address)
-  diagnostics.push(...found)
-  if (found.some((d) => d.severity === 'error') || address === undefined) return undefined
-  const positions = yamlDoc.positions
-  return {
-    address,
-    kind: kind!,
-    name: name!,
-    spec: (doc!.spec ?? {}) as Record<string, unknown>,
-    file,
-    docIndex: yamlDoc.docIndex,
-    positionOf: (fieldPath, target) => positionIn(positions, file, fieldPath, target),
-  }
+  return {documents, files: checked.map((c) => c.file), diagnostics: sortDiagnostics(diagnostics)}
 }
 
 function loadConfig(
@@ -204,36 +195,11 @@ function loadConfig(
   const prepared = prepareValue(yamlDoc?.value ?? {}, env, limits.maxDepth)
   const findings = [...prepared.findings, ...validator.checkConfig(prepared.value)]
   if (findings.length > 0) {
-    const positions = yamlDoc?.positions ?? {lineStarts: [0], nodes: new Map(), documentOffset: 0}
+    const positions = yamlDoc?.positions() ?? {lineStarts: [0], nodes: new Map(), documentOffset: 0}
     diagnostics.push(...locate(findings, positions, CONFIG_FILE, undefined))
     return undefined
   }
   return prepared.value as ProjectConfig
-}
-
-/** Reads a file unless stat says it is over the size cap (so a huge file is never loaded into memory). */
-function readBounded(absolute: string, file: string, limits: LoaderLimits, diagnostics: Diagnostic[]): string | undefined {
-  try {
-    const size = statSync(absolute).size
-    if (size > limits.maxFileBytes) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'file-too-large',
-        message: `${file} is ${size} bytes; the limit is ${limits.maxFileBytes} bytes (a card file is a few kilobytes)`,
-        source: {file, line: 1, column: 1},
-      })
-      return undefined
-    }
-    return readFileSync(absolute, 'utf8')
-  } catch (error) {
-    diagnostics.push({
-      severity: 'error',
-      code: 'file-unreadable',
-      message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      source: {file, line: 1, column: 1},
-    })
-    return undefined
-  }
 }
 
 /**

@@ -9,7 +9,11 @@ export interface YamlDocument {
   /** 0-based index of the document in its file, counting empty ones, so it matches what the user sees. */
   docIndex: number
   value: unknown
-  positions: PositionIndex
+  /**
+   * Where each node starts, built on the first call and kept. Only documents with problems need it, and building
+   * it for every document cost a fifth of the loader's time on large projects, so it is not built up front.
+   */
+  positions(): PositionIndex
 }
 
 export interface ParsedYaml {
@@ -101,7 +105,8 @@ export function parseYamlDocuments(text: string, file: string, limits: LoaderLim
       })
       continue
     }
-    documents.push({docIndex, value, positions: indexPositions(doc, lineCounter)})
+    let positions: PositionIndex | undefined
+    documents.push({docIndex, value, positions: () => (positions ??= indexPositions(doc, lineCounter))})
   }
   return {documents, diagnostics}
 }

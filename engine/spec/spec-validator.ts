@@ -1,4 +1,4 @@
-import type {ValidateFunction} from 'ajv'
+import type {Ajv, ValidateFunction} from 'ajv'
 import {createAjv} from './ajv.js'
 import {didYouMean} from './did-you-mean.js'
 import {explainSchemaErrors} from './explain-schema-errors.js'
@@ -10,7 +10,7 @@ import {formatFieldPath} from './source-map.js'
 export const API_VERSION = 'cardform/v1'
 
 /**
- * Validates documents against the kind schemas, compiled once (compiling is the expensive part; validating a card
+ * Validates documents against the kind schemas, each compiled once (compiling is the expensive part; validating a card
  * is microseconds). Order of checks per document: the envelope (`apiVersion`, `kind`), which decides the schema;
  * then the kind's schema, all errors at once; then fields the user may not set.
  */
@@ -26,24 +26,45 @@ interface KindRules {
   managed: string[][]
 }
 
-export function createSpecValidator(schemas: SchemaSet): SpecValidator {
+/** The ajv instance validators are compiled with, here and ahead of time (precompile-validators.ts). */
+export function createValidatorAjv(): Ajv {
   const ajv = createAjv()
   // The explanations need each error's data and parent schema. `verbose` is read when code is generated, and
   // nothing has been compiled on this instance yet, so setting it here is equivalent to passing it to the constructor.
   ajv.opts.verbose = true
+  return ajv
+}
+
+/**
+ * Validation functions compiled ahead of time, by kind and `config`; see precompile-validators.ts. Only for the
+ * schema set they were compiled from: the package's own.
+ */
+export type PrecompiledValidators = Readonly<Record<string, ValidateFunction>>
+
+export function createSpecValidator(schemas: SchemaSet, precompiled?: PrecompiledValidators): SpecValidator {
+  let compiler: Ajv | undefined
+  const compile = (name: string, schema: object): ValidateFunction =>
+    precompiled?.[name] ?? (compiler ??= createValidatorAjv()).compile(schema)
+  // Each schema is compiled when first needed: compiling is most of a small project's load time, and a loader
+  // worker thread or a config check needs only some of them.
   const rules = new Map<string, KindRules>()
-  for (const [kind, schema] of schemas.kinds) {
+  const rulesFor = (kind: string): KindRules => {
+    let rule = rules.get(kind)
+    if (rule) return rule
+    const schema = schemas.kinds.get(kind)!
     const fields = [...readKindSemantics(schema).fields]
     const pathsWhere = (test: (semantics: (typeof fields)[number][1]) => boolean) =>
       fields.filter(([, semantics]) => test(semantics)).map(([dotted]) => ['spec', ...dotted.replace(/\[\]/g, '.[]').split('.')])
-    rules.set(kind, {
-      validate: ajv.compile(schema),
+    rule = {
+      validate: compile(kind, schema),
       serverComputed: pathsWhere((s) => s.serverComputed === true),
       managed: pathsWhere((s) => s.managed === true),
-    })
+    }
+    rules.set(kind, rule)
+    return rule
   }
-  const validateConfig = ajv.compile(schemas.config)
-  const kinds = [...rules.keys()].sort()
+  let validateConfig: ValidateFunction | undefined
+  const kinds = [...schemas.kinds.keys()].sort()
 
   return {
     kinds,
@@ -51,7 +72,7 @@ export function createSpecValidator(schemas: SchemaSet): SpecValidator {
       const envelope = checkEnvelope(value, kinds)
       if (envelope.length > 0) return envelope
       const kind = (value as {kind: string}).kind
-      const rule = rules.get(kind)!
+      const rule = rulesFor(kind)
       const findings = rule.validate(value) ? [] : explainSchemaErrors(rule.validate.errors ?? [], value)
       const reported = new Set(findings.map((f) => f.path.join('.')))
       const forbid = (paths: string[][], code: string, why: string) => {
@@ -67,6 +88,7 @@ export function createSpecValidator(schemas: SchemaSet): SpecValidator {
       return findings
     },
     checkConfig(value) {
+      validateConfig ??= compile('config', schemas.config)
       if (validateConfig(value)) return []
       return explainSchemaErrors(validateConfig.errors ?? [], value).map((finding) => ({...finding, code: 'config-invalid'}))
     },

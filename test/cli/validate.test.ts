@@ -1,6 +1,7 @@
 import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {createAjv} from '../../engine/spec/ajv.js'
 import {packageRoot, schemasDir} from '../../engine/paths.js'
@@ -84,6 +85,17 @@ describe('cardform --version and --help', () => {
     const run = cardform('--version')
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/^cardform\/0\.1\.0 /)
+  })
+
+  it('answers a bare --version in exactly the words oclif itself uses', () => {
+    // bin/run.js answers `--version` without loading oclif; oclif's own answer comes from calling it directly.
+    const script = `const {execute} = await import('@oclif/core'); await execute({dir: ${JSON.stringify(
+      pathToFileURL(path.join(packageRoot, 'bin/run.js')).href,
+    )}, args: ['--version']})`
+    const oclif = spawnSync(process.execPath, ['--input-type=module', '-e', script], {cwd: packageRoot, encoding: 'utf8'})
+    expect(oclif.status).toBe(0)
+    expect(oclif.stdout).toMatch(/^cardform\/0\.1\.0 \S+-\S+ node-v\d+/)
+    expect(cardform('--version').stdout).toBe(oclif.stdout)
   })
 
   it('documents validate with examples', () => {
