@@ -23,7 +23,7 @@ export function parseDuration(text: string): number {
 /** A boolean written as Terraform writes it: `--lock=false`, `--refresh=false` (or `--lock false`). */
 export function trueFalseFlag(description: string, defaultValue: boolean) {
   return Flags.custom<boolean>({
-    description: `${description} (true or false; default ${defaultValue})`,
+    description,
     default: defaultValue,
     options: ['true', 'false'],
     parse: async (input) => input === 'true',
