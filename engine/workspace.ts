@@ -3,6 +3,7 @@ import {loadKindSemantics, type Family} from './model/schema-semantics.js'
 import type {Diagnostic} from './model/diagnostic.js'
 import {loadProject, type Project, type SpecDocument} from './spec/load-project.js'
 import {FileStateStore} from './state/file-store.js'
+import {PgStateStore} from './state/pg-store.js'
 import type {StateStore} from './state/store.js'
 import {WechatPayGateway} from './providers/gateway.js'
 import {loadWires} from './providers/wires.js'
@@ -53,7 +54,7 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
   if (project.diagnostics.some((d) => d.severity === 'error') || !project.config) {
     return {diagnostics: project.diagnostics}
   }
-  const config = project.config as {provider?: ProviderCredentials & {endpoint?: string}; backend?: {type: string; path?: string}}
+  const config = project.config as {provider?: ProviderCredentials & {endpoint?: string}; backend?: BackendConfig}
   const store = createStore(dir, config.backend)
   const families = new Map<string, Family>(Object.values(loadKindSemantics()).map((s) => [s.kind, s.family]))
   let gateway: WechatPayGateway | undefined
@@ -121,14 +122,33 @@ function toDesired(d: SpecDocument): DesiredCard {
   }
 }
 
-function createStore(dir: string, backend: {type: string; path?: string} | undefined): StateStore {
+/** cardform.yaml's `backend` block, schema-checked and with ${env:} already interpolated. */
+interface BackendConfig {
+  type: string
+  path?: string
+  connection?: string
+  schema_name?: string
+  workspace?: string
+}
+
+function createStore(dir: string, backend: BackendConfig | undefined): StateStore {
   const type = backend?.type ?? 'local'
   if (type === 'local') {
     const rel = backend?.path ?? path.join(WORK_DIR, 'state.json')
     return new FileStateStore(path.resolve(dir, rel), packageVersion(), rel)
   }
+  if (type === 'pg') {
+    if (!backend?.connection) throw new WorkspaceError('cardform.yaml: backend.connection is required with type: pg', 'config-backend')
+    // The location (for messages) is pg:<schema>/<workspace>: the URL, which may carry a password, is never shown.
+    return new PgStateStore({
+      connection: backend.connection,
+      schema: backend.schema_name ?? 'cardform',
+      workspace: backend.workspace ?? 'default',
+      version: packageVersion(),
+    })
+  }
   throw new WorkspaceError(
-    `cardform.yaml: backend.type "${type}" is not available in this version of cardform; use "local"`,
+    `cardform.yaml: backend.type "${type}" is not available in this version of cardform; use "local" or "pg"`,
     'backend-unsupported',
   )
 }

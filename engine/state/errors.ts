@@ -12,9 +12,10 @@ export class StateError extends Error {
 /** The state file exists but cannot be trusted: it is refused and left byte-for-byte untouched. */
 export class StateCorruptError extends StateError {
   override name = 'StateCorruptError'
-  constructor(location: string, why: string) {
+  /** `backup` names where the previous version is kept (the file store: `<file>.backup`). */
+  constructor(location: string, why: string, backup = `${location}.backup`) {
     super(
-      `state at ${location} is unreadable: ${why}. It was left untouched; restore it from ${location}.backup ` +
+      `state at ${location} is unreadable: ${why}. It was left untouched; restore it from ${backup} ` +
         `or fix it by hand`,
       'state-corrupt',
     )
@@ -26,7 +27,7 @@ export class StateVersionError extends StateError {
   constructor(location: string, found: number, supported: number) {
     super(
       `state at ${location} has format version ${found}, written by a newer cardform (this one reads up to ` +
-        `${supported}); upgrade cardform. The file was left untouched`,
+        `${supported}); upgrade cardform. The state was left untouched`,
       'state-version',
     )
   }

@@ -16,20 +16,23 @@ function validate(): ValidateFunction {
   return validator
 }
 
-/** Parse and check a state document. Throws StateCorruptError / StateVersionError; never repairs. */
-export function parseState(text: string, location: string): StateDocument {
+/**
+ * Parse and check a state document. Throws StateCorruptError / StateVersionError; never repairs. `backup` names
+ * where the store keeps the previous version, for the message.
+ */
+export function parseState(text: string, location: string, backup?: string): StateDocument {
   let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (e) {
-    throw new StateCorruptError(location, `not valid JSON (${(e as Error).message})`)
+    throw new StateCorruptError(location, `not valid JSON (${(e as Error).message})`, backup)
   }
   const version = (doc as {version?: unknown} | null)?.version
   if (typeof version === 'number' && version > STATE_VERSION) throw new StateVersionError(location, version, STATE_VERSION)
   const v = validate()
   if (!v(doc)) {
     const first = v.errors?.slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
-    throw new StateCorruptError(location, `does not match the state schema: ${first}`)
+    throw new StateCorruptError(location, `does not match the state schema: ${first}`, backup)
   }
   return doc as StateDocument
 }
