@@ -19,7 +19,7 @@ export interface TestProject {
   /** Run the built CLI (`node bin/run.js ARGS -C dir`). */
   cli(args: string[], opts?: {env?: NodeJS.ProcessEnv}): Promise<CliResult>
   /** Start the CLI and hand back the child, for kill tests. */
-  spawnCli(args: string[]): ReturnType<typeof spawn>
+  spawnCli(args: string[], opts?: {env?: NodeJS.ProcessEnv}): ReturnType<typeof spawn>
   write(file: string, text: string): void
   read(file: string): string
   edit(file: string, from: string, to: string): void
@@ -34,7 +34,14 @@ const BIN = path.join(packageRoot, 'bin/run.js')
  * a CLI that is killed, and tests can change cards behind cardform's back through its admin interface.
  */
 export async function createProject(
-  opts: {cards?: 'quickstart' | Record<string, string>; emulator?: EmulatorOptions; extraCards?: Record<string, string>; providerExtra?: string[]} = {},
+  opts: {
+    cards?: 'quickstart' | Record<string, string>
+    emulator?: EmulatorOptions
+    extraCards?: Record<string, string>
+    providerExtra?: string[]
+    /** The lines of cardform.yaml's backend block (default `type: local`). */
+    backend?: string[]
+  } = {},
 ): Promise<TestProject> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cardform-e2e-'))
   const emulator = await startEmulator({seed: 7, ...opts.emulator})
@@ -56,7 +63,7 @@ export async function createProject(
       '  rate_limit: 1000',
       ...(opts.providerExtra ?? []).map((line) => `  ${line}`),
       'backend:',
-      '  type: local',
+      ...(opts.backend ?? ['type: local']).map((line) => `  ${line}`),
       '',
     ].join('\n'),
   )
@@ -75,7 +82,7 @@ export async function createProject(
         child.on('error', reject)
         child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
       }),
-    spawnCli: (args) => run(args),
+    spawnCli: (args, o) => run(args, o?.env),
     write: (file, text) => writeFileSync(path.join(dir, file), text),
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
     edit(file, from, to) {

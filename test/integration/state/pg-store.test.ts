@@ -1,4 +1,4 @@
-import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {emptyState, type StateDocument} from '../../../engine/model/state.js'
 import {LockHeldError, StateCorruptError, StateError, StateVersionError} from '../../../engine/state/errors.js'
 import {PgStateStore, type PgStoreOptions} from '../../../engine/state/pg-store.js'
@@ -7,7 +7,7 @@ import {dropSchema, PG_URL, randomSchema, requirePostgres, sql} from '../pg.js'
 let schema: string
 const opened: PgStateStore[] = []
 
-beforeAll(requirePostgres)
+beforeEach(requirePostgres)
 beforeEach(() => {
   schema = randomSchema()
 })

@@ -1,0 +1,112 @@
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import type {StateDocument} from '../../../engine/model/state.js'
+import {dropSchema, PG_URL, randomSchema, requirePostgres, sql} from '../pg.js'
+import {createProject, liveCards, type TestProject} from './project.js'
+
+/** `n` MemberCards, enough for an apply against a slow emulator to be caught in the middle. */
+function cards(n: number): Record<string, string> {
+  const docs: string[] = []
+  for (let i = 0; i < n; i++) {
+    docs.push(`apiVersion: cardform/v1
+kind: MemberCard
+metadata:
+  name: store-${String(i).padStart(2, '0')}
+spec:
+  appid: wx3b0c7a1e5d9f2468
+  brand:
+    brand_id: "1001622624"
+    display_name: 悦享咖啡
+  logo_url: https://wxpaylogo.qpic.cn/wxpaylogo/logo/0
+  title: 门店卡${String(i).padStart(2, '0')}
+  background_picture_url: https://wxpaylogo.qpic.cn/wxpaylogo/bg/0
+  description: 门店会员卡 ${i}
+  code_type: QRCODE
+  code_mode: SYSTEM_ALLOCATE
+  date_information:
+    type: PERMANENT
+`)
+  }
+  return {'stores.yaml': docs.join('---\n')}
+}
+
+let p: TestProject | undefined
+let schema: string | undefined
+beforeEach(requirePostgres)
+afterEach(async () => {
+  await p?.close()
+  if (schema) await dropSchema(schema)
+  p = undefined
+  schema = undefined
+})
+
+/** The connection comes from the environment, as a team would write it (no password in cardform.yaml). */
+const env = {CARDFORM_TEST_STATE_URL: PG_URL}
+
+async function pgProject(opts: Parameters<typeof createProject>[0] = {}): Promise<TestProject> {
+  schema = randomSchema()
+  return createProject({
+    ...opts,
+    backend: ['type: pg', 'connection: ${env:CARDFORM_TEST_STATE_URL}', `schema_name: ${schema}`, 'workspace: production'],
+  })
+}
+
+async function pgState(): Promise<StateDocument> {
+  const rows = await sql<{doc: string}>(`SELECT doc FROM "${schema}".states WHERE workspace = 'production'`)
+  return JSON.parse(rows[0]!.doc) as StateDocument
+}
+
+describe('apply with the PostgreSQL state backend', () => {
+  it('apply creates the cards and keeps state in the database; the next plan has no changes', async () => {
+    p = await pgProject({cards: cards(3)})
+    const first = await p.cli(['apply', '--auto-approve'], {env})
+    expect(first.code, first.stdout + first.stderr).toBe(0)
+    const live = liveCards(p.emulator)
+    expect(live).toHaveLength(3)
+    const state = await pgState()
+    expect(Object.values(state.resources).map((r) => r.remote_id).sort()).toEqual(live.map((c) => c.card_id).sort())
+    expect(existsSync(path.join(p.dir, '.cardform', 'state.json'))).toBe(false)
+    const again = await p.cli(['plan', '--detailed-exitcode'], {env})
+    expect(again.code, again.stdout + again.stderr).toBe(0)
+    expect(again.stdout).toContain('No changes.')
+    const listed = await p.cli(['state', 'list'], {env})
+    expect(listed.stdout).toContain('MemberCard.store-00')
+  })
+
+  it('a concurrent apply fails naming the holder; once the holder is killed its lock is gone and a re-run converges', async () => {
+    // Slow enough (one card at a time, 300 ms a call) that the first apply is still running when the second starts.
+    p = await pgProject({cards: cards(20), emulator: {latencyMs: 300}})
+    const project = p
+    const first = project.spawnCli(['apply', '--auto-approve', '--parallelism', '1'], {env})
+    let exited = false
+    const firstExit = new Promise((resolve) => first.on('exit', () => ((exited = true), resolve(undefined))))
+    const deadline = Date.now() + 30_000
+    while (project.emulator.admin.stats().cards_created < 1 && !exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+
+    const second = await project.cli(['apply', '--auto-approve'], {env})
+    expect(second.code, second.stdout + second.stderr).toBe(1)
+    expect(second.stderr).toMatch(
+      new RegExp(`error\\[state-locked\\]: state at pg:${schema}/production is locked: lock [0-9a-f-]+ held by \\S+ on \\S+ \\(pid ${first.pid}\\) for apply since`),
+    )
+    expect(second.stderr).not.toContain('postgres://')
+
+    // The holder dies without unlocking: its session ends, and the advisory lock with it.
+    first.kill('SIGKILL')
+    await firstExit
+    const rerun = await project.cli(['apply', '--auto-approve', '--lock-timeout', '10s'], {env})
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
+    expect(liveCards(project.emulator)).toHaveLength(20)
+    expect(project.emulator.admin.stats().cards_created).toBe(20)
+    expect(Object.keys((await pgState()).resources)).toHaveLength(20)
+    expect((await project.cli(['plan', '--detailed-exitcode'], {env})).code).toBe(0)
+  })
+
+  it('a database it cannot reach is one clear error, without the password from the URL', async () => {
+    p = await pgProject({cards: cards(1)})
+    const r = await p.cli(['plan'], {env: {CARDFORM_TEST_STATE_URL: 'postgres://cardform:s3cret-pw@127.0.0.1:1/test'}})
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(new RegExp(`^error\\[state-backend\\]: lock of state at pg:${schema}/production failed: PostgreSQL: .*ECONNREFUSED`))
+    expect(r.stderr + r.stdout).not.toContain('s3cret')
+  })
+})
