@@ -67,7 +67,7 @@ function toSaved(run: PlanRun): SavedPlan {
   return {
     file_format: 'cardform-saved-plan',
     plan: run.plan,
-    desired: run.desired.map((d) => ({address: d.address, kind: d.kind, name: d.name, spec: d.spec, ...(d.source ? {source: d.source} : {})})),
+    desired: run.desired.map((d) => ({address: d.address, kind: d.kind, name: d.name, spec: d.spec})),
   }
 }
 

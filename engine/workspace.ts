@@ -117,7 +117,7 @@ function toDesired(d: SpecDocument): DesiredCard {
     kind: d.kind,
     name: d.name,
     spec: d.spec,
-    source: d.positionOf([]),
+    source: () => d.positionOf([]),
     positionOf: (p) => d.positionOf(['spec', ...p]),
   }
 }

@@ -22,7 +22,11 @@ export interface DesiredCard {
   kind: string
   name: string
   spec: Record<string, unknown>
-  source?: SourcePosition
+  /**
+   * Where the card's document starts. A function: positions are worked out from the file only when asked, and the
+   * plan asks only for cards that change (most cards of a large project are unchanged).
+   */
+  source?: () => SourcePosition | undefined
   /** Position of a field inside the spec (`['balance_information', 'need_balance']`), for diagnostics. */
   positionOf?: (path: readonly string[]) => SourcePosition | undefined
 }
@@ -106,7 +110,13 @@ export function computePlan(input: PlanInput): Plan {
     }
     const ctx = {input, wire, address, diagnostics, drift}
     const change = d ? planDesired(ctx, d, r) : planRemoved(ctx, r!)
-    if (change) changes.push(change)
+    const source = change.action !== 'no-op' ? d?.source?.() : undefined
+    if (source) {
+      const {address: a, kind: k, name: n, remote_id: id, ...rest} = change
+      changes.push({address: a, kind: k, name: n, ...(id ? {remote_id: id} : {}), source, ...rest})
+    } else {
+      changes.push(change)
+    }
   }
 
   const summary: PlanSummary = {create: 0, update: 0, replace: 0, delete: 0, invalidate: 0, no_op: 0}
@@ -147,7 +157,6 @@ function base(d: DesiredCard | undefined, r: ResourceState | undefined, address:
     kind: d?.kind ?? r!.kind,
     name: d?.name ?? r!.name,
     ...(r?.remote_id ? {remote_id: r.remote_id} : {}),
-    ...(d?.source ? {source: d.source} : {}),
   }
 }
 

@@ -5,7 +5,7 @@ import type {ValidateFunction} from 'ajv'
 import {createAjv} from '../spec/ajv.js'
 import {schemasDir} from '../paths.js'
 import type {Address} from '../model/address.js'
-import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
+import type {Diagnostic} from '../model/diagnostic.js'
 import {PLAN_FORMAT_VERSION, type Plan} from '../model/plan.js'
 
 /**
@@ -15,7 +15,7 @@ import {PLAN_FORMAT_VERSION, type Plan} from '../model/plan.js'
 export interface SavedPlan {
   file_format: 'cardform-saved-plan'
   plan: Plan
-  desired: Array<{address: Address; kind: string; name: string; spec: Record<string, unknown>; source?: SourcePosition}>
+  desired: Array<{address: Address; kind: string; name: string; spec: Record<string, unknown>}>
 }
 
 export class SavedPlanError extends Error {

@@ -45,7 +45,7 @@ function everyAction(): Plan {
     withSpec(card(cards, 'bookstore-reader'), (s) => (s.brand.brand_id = '1009999999')),
     basic,
     inSync,
-    {...card(cards, 'bookstore-reader'), address: 'MemberCard.tea-member', name: 'tea-member', source: {file: 'cards/tea-member.yaml', line: 3, column: 1}},
+    {...card(cards, 'bookstore-reader'), address: 'MemberCard.tea-member', name: 'tea-member', source: () => ({file: 'cards/tea-member.yaml', line: 3, column: 1})},
   ]
   return plan(desired, state, live)
 }
