@@ -3,6 +3,7 @@ import {assertNever, type Plan, type ResourceChange, type Step} from '../model/p
 import type {ResourceState} from '../model/state.js'
 import {fingerprint, valuesEqual} from '../diff/values.js'
 import {splitWriteOnly, type KindWire} from '../plan/compute-plan.js'
+import {interleaveByKind} from '../plan/refresh.js'
 import type {StateManager} from '../state/state-manager.js'
 import type {CardGateway, RemoteFailure} from './gateway.js'
 
@@ -48,7 +49,11 @@ export interface ApplyResult {
  */
 export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? (() => new Date().toISOString())
-  const queue = opts.plan.changes.filter((c) => c.action !== 'no-op' || needsStateSync(opts, c))
+  // Interleaved by kind so that every API family's rate budget is used at once (see interleaveByKind).
+  const queue = interleaveByKind(
+    opts.plan.changes.filter((c) => c.action !== 'no-op' || needsStateSync(opts, c)),
+    (c) => c.kind,
+  )
   const outcomes: ApplyOutcome[] = []
   let stop = false
 

@@ -21,8 +21,11 @@ export async function refreshLive(
 ): Promise<{live: Map<Address, LiveRead>; diagnostics: Diagnostic[]}> {
   const live = new Map<Address, LiveRead>()
   const diagnostics: Diagnostic[] = []
-  const todo = Object.entries(state?.resources ?? {}).filter(
-    ([address, r]) => r.status === 'created' && r.remote_id && reader.canRead(r.kind) && (!only || only.has(address)),
+  const todo = interleaveByKind(
+    Object.entries(state?.resources ?? {}).filter(
+      ([address, r]) => r.status === 'created' && r.remote_id && reader.canRead(r.kind) && (!only || only.has(address)),
+    ),
+    ([, r]) => r.kind,
   )
   let next = 0
   const worker = async () => {
@@ -43,4 +46,25 @@ export async function refreshLive(
   await Promise.all(Array.from({length: Math.max(1, Math.min(parallelism, todo.length))}, worker))
   diagnostics.sort((a, b) => (a.address! < b.address! ? -1 : 1))
   return {live, diagnostics}
+}
+
+/**
+ * Order items round-robin by kind. Each API family has its own rate limit, so taking cards family after family would
+ * leave one family's budget idle while the other's drains; interleaved, every family's bucket stays busy and the whole
+ * refresh takes as long as the largest family needs at its rate.
+ */
+export function interleaveByKind<T>(items: readonly T[], kindOf: (item: T) => string): T[] {
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const k = kindOf(item)
+    let g = groups.get(k)
+    if (!g) groups.set(k, (g = []))
+    g.push(item)
+  }
+  const out: T[] = []
+  const lists = [...groups.values()]
+  for (let i = 0; out.length < items.length; i++) {
+    for (const g of lists) if (i < g.length) out.push(g[i]!)
+  }
+  return out
 }
