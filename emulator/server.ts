@@ -1,11 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {randomBytes, sign as cryptoSign, type KeyObject} from 'node:crypto'
+import {randomBytes, type KeyObject} from 'node:crypto'
 import {
   MAX_CLOCK_SKEW_SECONDS,
   createNonce,
   parseAuthorization,
   requestMessage,
   responseMessage,
+  signInThreadPool,
   verifyMessage,
 } from '../engine/providers/wechatpay/signing.js'
 import {ApiError} from './errors.js'
@@ -328,19 +329,6 @@ export class EmulatorServer {
   }
 }
 
-/**
- * The same SHA256withRSA as signing.ts's signMessage, but on libuv's thread pool (crypto.sign with a callback): an
- * RSA-2048 signature costs ~0.6 ms, and signing every response on the main thread capped the emulator near
- * 1,000 answers per second on one core.
- */
-function signInThreadPool(message: string, key: KeyObject): Promise<string> {
-  return new Promise((resolve, reject) => {
-    cryptoSign('sha256', Buffer.from(message, 'utf8'), key, (error, signature) => {
-      if (error) reject(error)
-      else resolve(signature.toString('base64'))
-    })
-  })
-}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name]

@@ -1,4 +1,4 @@
-import {createPrivateKey, sign as cryptoSign, type KeyObject} from 'node:crypto'
+import {createPrivateKey, type KeyObject} from 'node:crypto'
 import {readFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -25,7 +25,7 @@ import {
   type RetryDecision,
   type RetryOptions,
 } from './retry.js'
-import {createNonce, formatAuthorization, requestMessage} from './signing.js'
+import {createNonce, formatAuthorization, requestMessage, signInThreadPool} from './signing.js'
 import {DEFAULT_TRANSPORT_OPTIONS, HttpTransport, type RawResponse, type TransportOptions} from './transport.js'
 
 /**
@@ -159,19 +159,6 @@ export function packageVersion(): string {
   }
 }
 
-/**
- * signing.ts's signMessage (SHA256withRSA, PKCS#1 v1.5, base64), computed on libuv's thread pool: an RSA-2048
- * signature costs ~0.6 ms of CPU, and doing it on the main thread caps a refresh near 1,000 requests/s per core.
- * PKCS#1 v1.5 is deterministic, so both give the same bytes (tested).
- */
-export function signInThreadPool(message: string, key: KeyObject): Promise<string> {
-  return new Promise((resolve, reject) => {
-    cryptoSign('sha256', Buffer.from(message, 'utf8'), key, (error, signature) => {
-      if (error) reject(error)
-      else resolve(signature.toString('base64'))
-    })
-  })
-}
 
 export class WechatPayClient {
   readonly mchid: string

@@ -1,4 +1,4 @@
-import {createSign, createVerify, randomBytes, type KeyLike} from 'node:crypto'
+import {createSign, createVerify, randomBytes, sign as cryptoSign, type KeyLike, type KeyObject} from 'node:crypto'
 
 /**
  * WeChat Pay APIv3 signing primitives, shared by the client (which signs requests and verifies responses) and the
@@ -35,6 +35,19 @@ export function responseMessage(timestamp: number | string, nonce: string, body:
 /** SHA256withRSA (PKCS#1 v1.5), base64. */
 export function signMessage(message: string, privateKey: KeyLike): string {
   return createSign('RSA-SHA256').update(message, 'utf8').sign(privateKey, 'base64')
+}
+
+/**
+ * The same signature as signMessage, computed on Node's thread pool: an RSA-2048 signature costs ~0.6 ms of CPU, and
+ * off the main thread the client and the emulator keep serving other requests meanwhile.
+ */
+export function signInThreadPool(message: string, key: KeyObject): Promise<string> {
+  return new Promise((resolve, reject) => {
+    cryptoSign('sha256', Buffer.from(message, 'utf8'), key, (error, signature) => {
+      if (error) reject(error)
+      else resolve(signature.toString('base64'))
+    })
+  })
 }
 
 export function verifyMessage(message: string, signature: string, publicKey: KeyLike): boolean {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {generateKeyPairSync} from 'node:crypto'
-import {buildQueryString, formatAttemptLine, loggerFromEnv, pathSegment, signInThreadPool} from '../../../engine/providers/wechatpay/client.js'
-import {requestMessage, signMessage} from '../../../engine/providers/wechatpay/signing.js'
+import {buildQueryString, formatAttemptLine, loggerFromEnv, pathSegment} from '../../../engine/providers/wechatpay/client.js'
+import {requestMessage, signInThreadPool, signMessage} from '../../../engine/providers/wechatpay/signing.js'
 
 describe('buildQueryString', () => {
   it('keeps the given order and skips undefined values', () => {
