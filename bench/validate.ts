@@ -69,7 +69,7 @@ export const validateBenchmark: Benchmark = {
   },
 }
 
-function generateProject(dir: string, count: number): void {
+export function generateProject(dir: string, count: number): void {
   const quickstart = path.join(packageRoot, 'examples/quickstart/cards')
   const templates = readdirSync(quickstart)
     .sort()

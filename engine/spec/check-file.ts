@@ -81,7 +81,7 @@ export function lazyPositions(text: string, file: string, limits: LoaderLimits):
   let byIndex: Map<number, PositionIndex> | undefined
   const empty: PositionIndex = {lineStarts: [0], nodes: new Map(), documentOffset: 0}
   return (docIndex) => {
-    byIndex ??= new Map(parseYamlDocuments(text, file, limits).documents.map((d) => [d.docIndex, d.positions()]))
+    byIndex ??= new Map(parseYamlDocuments(text, file, limits, {simple: false}).documents.map((d) => [d.docIndex, d.positions()]))
     return byIndex.get(docIndex) ?? empty
   }
 }

@@ -2,6 +2,7 @@ import {Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type CST
 import type {Diagnostic} from '../model/diagnostic.js'
 import type {LoaderLimits} from './limits.js'
 import {cstDepth, estimateNesting} from './nesting.js'
+import {simpleDocumentValues} from './simple-yaml-values.js'
 import {linePosition, type PositionIndex} from './source-map.js'
 
 /** One YAML document of a file, as plain JS with the positions of its nodes. */
@@ -21,12 +22,20 @@ export interface ParsedYaml {
   diagnostics: Diagnostic[]
 }
 
+export interface ParseOptions {
+  /**
+   * Whether plain files may take the fast path from the CST to values (simple-yaml-values.ts); default true. Off when
+   * only positions are wanted, since those need yaml's document AST anyway.
+   */
+  simple?: boolean
+}
+
 /**
  * Parses every document of one file. Syntax errors, alias bombs, excessive nesting and too many documents become
  * diagnostics (the document concerned is dropped); nothing throws for bad input. Empty documents (a stray `---`) are
  * skipped silently.
  */
-export function parseYamlDocuments(text: string, file: string, limits: LoaderLimits): ParsedYaml {
+export function parseYamlDocuments(text: string, file: string, limits: LoaderLimits, options: ParseOptions = {}): ParsedYaml {
   const lineCounter = new LineCounter()
   const diagnostics: Diagnostic[] = []
   const at = (offset: number) => ({file, ...linePosition(lineCounter.lineStarts, offset)})
@@ -71,6 +80,21 @@ export function parseYamlDocuments(text: string, file: string, limits: LoaderLim
       tooDeep.add(docIndex)
       // Compose an empty document in its place so later indexes still line up.
       delete token.value
+    }
+  }
+
+  if (diagnostics.length === 0 && options.simple !== false) {
+    const values = simpleDocumentValues(text, tokens)
+    if (values) {
+      // Positions need the AST; the rare document that has a problem parses the file again, the full way, once.
+      let full: ParsedYaml | undefined
+      const positionsOf = (index: number): PositionIndex => {
+        full ??= parseYamlDocuments(text, file, limits, {simple: false})
+        // Always found: the fast path takes a file only when the composer reports nothing for it.
+        const found = full.documents.find((d) => d.docIndex === index)
+        return found ? found.positions() : {lineStarts: lineCounter.lineStarts, nodes: new Map(), documentOffset: 0}
+      }
+      return {documents: values.map((value, index) => ({docIndex: index, value, positions: () => positionsOf(index)})), diagnostics}
     }
   }
 
