@@ -57,12 +57,19 @@ function documentValue(doc: CST.Document): unknown {
   // An empty document becomes a null scalar with positions of its own; rare, so left to the composer.
   if (!value) bail()
   if (props.found && (value.type === 'block-map' || value.type === 'block-seq') && !props.hasNewline) bail()
-  const result = nodeValue(value, false)
+  const result = nodeValue(value, false, 1)
   if (doc.end) checkEnd(doc.end)
   return result
 }
 
-function nodeValue(token: ValueToken, atKey: boolean): unknown {
+/**
+ * Deepest nesting walked. The loader refuses documents deeper than its own limit (64) before this runs; the bound
+ * only keeps the recursion safe for any other caller, which then gets the composer (and its resource checks).
+ */
+const MAX_DEPTH = 128
+
+function nodeValue(token: ValueToken, atKey: boolean, depth: number): unknown {
+  if (depth > MAX_DEPTH) bail()
   switch (token.type) {
     case 'scalar':
     case 'single-quoted-scalar':
@@ -70,11 +77,11 @@ function nodeValue(token: ValueToken, atKey: boolean): unknown {
     case 'block-scalar':
       return scalarValue(token, atKey)
     case 'block-map':
-      return blockMapValue(token)
+      return blockMapValue(token, depth)
     case 'block-seq':
-      return blockSeqValue(token)
+      return blockSeqValue(token, depth)
     case 'flow-collection':
-      return flowCollectionValue(token)
+      return flowCollectionValue(token, depth)
     default:
       return bail()
   }
@@ -128,7 +135,7 @@ function scalarValue(token: ScalarToken, atKey: boolean): unknown {
   return value
 }
 
-function blockMapValue(map: CST.BlockMap): Record<string, unknown> {
+function blockMapValue(map: CST.BlockMap, depth: number): Record<string, unknown> {
   const result: Record<string, unknown> = {}
   const items = map.items
   // A lower bound of the composer's running offset (the end of the previous pair), for the 1024-character rule.
@@ -152,7 +159,7 @@ function blockMapValue(map: CST.BlockMap): Record<string, unknown> {
     if (keyStart < found.offset - 1024) bail()
     const name = scalarValue(key, true)
     if (typeof name !== 'string' || name === '<<' || Object.hasOwn(result, name)) bail()
-    const entry = value ? nodeValue(value, false) : null
+    const entry = value ? nodeValue(value, false, depth + 1) : null
     // As yaml's addPairToJSMap: a name the prototype chain already has (`__proto__`, `constructor`) is defined, not
     // assigned, so it becomes an own property and never reaches a setter.
     if (name in result) Object.defineProperty(result, name, {value: entry, writable: true, enumerable: true, configurable: true})
@@ -162,7 +169,7 @@ function blockMapValue(map: CST.BlockMap): Record<string, unknown> {
   return result
 }
 
-function blockSeqValue(seq: CST.BlockSequence): unknown[] {
+function blockSeqValue(seq: CST.BlockSequence, depth: number): unknown[] {
   const result: unknown[] = []
   const items = seq.items
   for (let i = 0; i < items.length; i++) {
@@ -173,13 +180,13 @@ function blockSeqValue(seq: CST.BlockSequence): unknown[] {
       if (item.value || i !== items.length - 1) bail()
       continue
     }
-    result.push(item.value ? nodeValue(item.value, false) : null)
+    result.push(item.value ? nodeValue(item.value, false, depth + 1) : null)
   }
   return result
 }
 
 /** One-line flow collections of scalars or nested flow collections; comments and line breaks inside go the full way. */
-function flowCollectionValue(flow: CST.FlowCollection): unknown {
+function flowCollectionValue(flow: CST.FlowCollection, depth: number): unknown {
   const isMap = flow.start.source === '{'
   if (!isMap && flow.start.source !== '[') bail()
   const map: Record<string, unknown> = {}
@@ -197,14 +204,14 @@ function flowCollectionValue(flow: CST.FlowCollection): unknown {
     if (value && !isFlowValue(value)) bail()
     if (!isMap) {
       if (key || sep || !value) bail()
-      seq.push(nodeValue(value, false))
+      seq.push(nodeValue(value, false, depth + 1))
       continue
     }
     if (!key || !sep || !isFlowValue(key) || key.type === 'flow-collection') bail()
     if (!checkFlowProps(sep, 'map-value-ind')) bail()
     const name = scalarValue(key as CST.FlowScalar, true)
     if (typeof name !== 'string' || name === '<<' || Object.hasOwn(map, name)) bail()
-    const entry = value ? nodeValue(value, false) : null
+    const entry = value ? nodeValue(value, false, depth + 1) : null
     if (name in map) Object.defineProperty(map, name, {value: entry, writable: true, enumerable: true, configurable: true})
     else map[name] = entry
   }
