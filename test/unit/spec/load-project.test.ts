@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync, mkdirSync} from 'node:fs'
+import {mkdtempSync, writeFileSync, mkdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -158,6 +158,19 @@ describe('loadProject', () => {
     expect(big.documents.map((d) => d.address)).toEqual(['MemberCard.gold'])
     const many = await loadFixture('valid', {limits: {maxDocumentsPerFile: 1}})
     expect(placed(many.diagnostics)).toEqual(['cards/brand/cards.yml:21:1 document-limit'])
+  })
+
+  it('reads a card file of exactly the size cap, refuses one a byte over with its true size', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cardform-cap-'))
+    mkdirSync(path.join(dir, 'cards'))
+    writeFileSync(path.join(dir, 'cardform.yaml'), 'cards: cards\n')
+    const card = readFileSync(path.join(fixturesDir, 'valid/cards/gold.yaml'))
+    writeFileSync(path.join(dir, 'cards/gold.yaml'), card)
+    const exact = await loadProject(dir, {env: {}, limits: {maxFileBytes: card.length}})
+    expect(exact.diagnostics).toEqual([])
+    expect(exact.documents.map((d) => d.address)).toEqual(['MemberCard.gold'])
+    const over = await loadProject(dir, {env: {}, limits: {maxFileBytes: card.length - 1}})
+    expect(over.diagnostics.map((d) => d.message)).toEqual([`cards/gold.yaml is ${card.length} bytes; the limit is ${card.length - 1} bytes (a card file is a few kilobytes)`])
   })
 
   it('validates cardform.yaml and reports a missing one or a missing cards directory', async () => {
