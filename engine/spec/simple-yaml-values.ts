@@ -113,6 +113,8 @@ function coreSchema(): CoreSchema {
   return core
 }
 
+const MAY_NOT_BE_STRING = new Set([...'~nNtTfF0123456789+-.'].map((c) => c.charCodeAt(0)))
+
 function scalarValue(token: ScalarToken, atKey: boolean): unknown {
   // Any error or warning the composer would record for this scalar (bad escapes, bad block scalar headers,
   // comments without a space before them, a plain scalar starting with a reserved character) means not simple.
@@ -120,7 +122,10 @@ function scalarValue(token: ScalarToken, atKey: boolean): unknown {
   if (!resolved) return bail()
   const schema = coreSchema()
   let tag = schema.stringTag
-  if (token.type === 'scalar') {
+  // Every core-schema test (null, bool, int, float) matches only the empty string or a string starting with one of
+  // these characters; most card values (names, URLs, app IDs, Chinese text) start elsewhere and skip all eight
+  // regular expressions. The equivalence test covers strings of every kind, so a yaml change here would show.
+  if (token.type === 'scalar' && (resolved.value === '' || MAY_NOT_BE_STRING.has(resolved.value.charCodeAt(0)))) {
     const tags = atKey ? schema.keyTags : schema.valueTags
     for (const candidate of tags) {
       if (candidate.test!.test(resolved.value)) {
