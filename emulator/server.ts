@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {randomBytes, type KeyObject} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import {
   MAX_CLOCK_SKEW_SECONDS,
   createNonce,

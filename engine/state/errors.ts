@@ -1,3 +1,6 @@
+import {randomUUID} from 'node:crypto'
+import os from 'node:os'
+
 /** Errors of the state layer. Each says what failed and where; none is ever the user's spec's fault. */
 export class StateError extends Error {
   override name = 'StateError'
@@ -41,6 +44,19 @@ export interface LockInfo {
   pid: number
   created: string
   version: string
+}
+
+/** The lock record of this process, for any store. */
+export function newLockInfo(operation: string, version: string): LockInfo {
+  return {
+    id: randomUUID(),
+    operation,
+    who: `${os.userInfo().username}@${os.hostname()}`,
+    host: os.hostname(),
+    pid: process.pid,
+    created: new Date().toISOString(),
+    version,
+  }
 }
 
 export function describeLock(l: LockInfo): string {

@@ -3,7 +3,7 @@ import {constants, promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type {StateDocument} from '../model/state.js'
-import {LockHeldError, StateError, type LockInfo} from './errors.js'
+import {LockHeldError, StateError, newLockInfo, type LockInfo} from './errors.js'
 import {parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
 
@@ -84,15 +84,7 @@ export class FileStateStore implements StateStore {
   }
 
   async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
-    const info: LockInfo = {
-      id: randomUUID(),
-      operation,
-      who: `${os.userInfo().username}@${os.hostname()}`,
-      host: os.hostname(),
-      pid: process.pid,
-      created: new Date().toISOString(),
-      version: this.version,
-    }
+    const info = newLockInfo(operation, this.version)
     await fs.mkdir(path.dirname(this.lockPath), {recursive: true})
     const started = Date.now()
     for (;;) {

@@ -1,8 +1,7 @@
-import {createHash, randomUUID} from 'node:crypto'
-import os from 'node:os'
+import {createHash} from 'node:crypto'
 import pg from 'pg'
 import type {StateDocument} from '../model/state.js'
-import {LockHeldError, StateError, type LockInfo} from './errors.js'
+import {LockHeldError, StateError, newLockInfo, type LockInfo} from './errors.js'
 import {parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
 
@@ -174,15 +173,7 @@ export class PgStateStore implements StateStore {
   async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
     return this.guard('lock', async () => {
       await this.ensureTables()
-      const info: LockInfo = {
-        id: randomUUID(),
-        operation,
-        who: `${os.userInfo().username}@${os.hostname()}`,
-        host: os.hostname(),
-        pid: process.pid,
-        created: new Date().toISOString(),
-        version: this.options.version,
-      }
+      const info = newLockInfo(operation, this.options.version)
       // The lock lives as long as this session, so it gets its own connection, not a pooled one.
       const client = new pg.Client({connectionString: this.options.connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS})
       // When the server ends the session (force-unlock), the error surfaces at the next write (checkLockStillHeld).

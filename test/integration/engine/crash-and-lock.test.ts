@@ -1,31 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {createProject, liveCards, type TestProject} from './project.js'
-
-/** 50 distinct MemberCards, so a duplicate would show as two live cards with one title. */
-function fiftyCards(): Record<string, string> {
-  const docs: string[] = []
-  for (let i = 0; i < 50; i++) {
-    docs.push(`apiVersion: cardform/v1
-kind: MemberCard
-metadata:
-  name: store-${String(i).padStart(2, '0')}
-spec:
-  appid: wx3b0c7a1e5d9f2468
-  brand:
-    brand_id: "1001622624"
-    display_name: 悦享咖啡
-  logo_url: https://wxpaylogo.qpic.cn/wxpaylogo/logo/0
-  title: 门店卡${String(i).padStart(2, '0')}
-  background_picture_url: https://wxpaylogo.qpic.cn/wxpaylogo/bg/0
-  description: 门店会员卡 ${i}
-  code_type: QRCODE
-  code_mode: SYSTEM_ALLOCATE
-  date_information:
-    type: PERMANENT
-`)
-  }
-  return {'stores.yaml': docs.join('---\n')}
-}
+import {createProject, liveCards, storeCards, type TestProject} from './project.js'
 
 let p: TestProject | undefined
 afterEach(async () => {
@@ -44,7 +18,7 @@ async function waitForCreated(project: TestProject, n: number, exited: () => boo
 
 describe('crash safety and locking', () => {
   it('SIGKILL at several points during an apply of 50 cards, then a re-run: no duplicate, no lost card, state equals live', async () => {
-    p = await createProject({cards: fiftyCards(), emulator: {latencyMs: 15, latencyJitterMs: 10}})
+    p = await createProject({cards: storeCards(50), emulator: {latencyMs: 15, latencyJitterMs: 10}})
     for (const killAt of [1, 12, 27, 44]) {
       const child = p.spawnCli(['apply', '--auto-approve', '--parallelism', '8'])
       let exited = false
@@ -112,7 +86,7 @@ describe('crash safety and locking', () => {
   }
 
   it('a second concurrent apply fails naming the holder, or waits with --lock-timeout', async () => {
-    p = await createProject({cards: fiftyCards(), emulator: {latencyMs: 40}})
+    p = await createProject({cards: storeCards(50), emulator: {latencyMs: 40}})
     const first = p.spawnCli(['apply', '--auto-approve', '--parallelism', '2'])
     const firstDone = new Promise<number | null>((r) => first.on('exit', (code) => r(code)))
     await waitForCreated(p, 1, () => false)

@@ -3,33 +3,8 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {StateDocument} from '../../../engine/model/state.js'
 import {dropSchema, PG_URL, randomSchema, requirePostgres, sql} from '../pg.js'
-import {createProject, liveCards, type TestProject} from './project.js'
+import {createProject, liveCards, storeCards, type TestProject} from './project.js'
 
-/** `n` MemberCards, enough for an apply against a slow emulator to be caught in the middle. */
-function cards(n: number): Record<string, string> {
-  const docs: string[] = []
-  for (let i = 0; i < n; i++) {
-    docs.push(`apiVersion: cardform/v1
-kind: MemberCard
-metadata:
-  name: store-${String(i).padStart(2, '0')}
-spec:
-  appid: wx3b0c7a1e5d9f2468
-  brand:
-    brand_id: "1001622624"
-    display_name: 悦享咖啡
-  logo_url: https://wxpaylogo.qpic.cn/wxpaylogo/logo/0
-  title: 门店卡${String(i).padStart(2, '0')}
-  background_picture_url: https://wxpaylogo.qpic.cn/wxpaylogo/bg/0
-  description: 门店会员卡 ${i}
-  code_type: QRCODE
-  code_mode: SYSTEM_ALLOCATE
-  date_information:
-    type: PERMANENT
-`)
-  }
-  return {'stores.yaml': docs.join('---\n')}
-}
 
 let p: TestProject | undefined
 let schema: string | undefined
@@ -59,7 +34,7 @@ async function pgState(): Promise<StateDocument> {
 
 describe('apply with the PostgreSQL state backend', () => {
   it('apply creates the cards and keeps state in the database; the next plan has no changes', async () => {
-    p = await pgProject({cards: cards(3)})
+    p = await pgProject({cards: storeCards(3)})
     const first = await p.cli(['apply', '--auto-approve'], {env})
     expect(first.code, first.stdout + first.stderr).toBe(0)
     const live = liveCards(p.emulator)
@@ -76,7 +51,7 @@ describe('apply with the PostgreSQL state backend', () => {
 
   it('a concurrent apply fails naming the holder; once the holder is killed its lock is gone and a re-run converges', async () => {
     // Slow enough (one card at a time, 300 ms a call) that the first apply is still running when the second starts.
-    p = await pgProject({cards: cards(20), emulator: {latencyMs: 300}})
+    p = await pgProject({cards: storeCards(20), emulator: {latencyMs: 300}})
     const project = p
     const first = project.spawnCli(['apply', '--auto-approve', '--parallelism', '1'], {env})
     let exited = false
@@ -103,7 +78,7 @@ describe('apply with the PostgreSQL state backend', () => {
   })
 
   it('a database it cannot reach is one clear error, without the password from the URL', async () => {
-    p = await pgProject({cards: cards(1)})
+    p = await pgProject({cards: storeCards(1)})
     const r = await p.cli(['plan'], {env: {CARDFORM_TEST_STATE_URL: 'postgres://cardform:s3cret-pw@127.0.0.1:1/test'}})
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(new RegExp(`^error\\[state-backend\\]: lock of state at pg:${schema}/production failed: PostgreSQL: .*ECONNREFUSED`))

@@ -103,3 +103,30 @@ export async function createProject(
 export function liveCards(emulator: RunningEmulator) {
   return emulator.admin.listCards().filter((c) => c.card.status !== 'DELETED' && c.card.state !== 'CARD_INVALID')
 }
+
+/** `n` distinct MemberCards in one file (titles 门店卡00…), so a duplicate shows as two live cards with one title. */
+export function storeCards(n: number): Record<string, string> {
+  const docs: string[] = []
+  for (let i = 0; i < n; i++) {
+    const no = String(i).padStart(2, '0')
+    docs.push(`apiVersion: cardform/v1
+kind: MemberCard
+metadata:
+  name: store-${no}
+spec:
+  appid: wx3b0c7a1e5d9f2468
+  brand:
+    brand_id: "1001622624"
+    display_name: 悦享咖啡
+  logo_url: https://wxpaylogo.qpic.cn/wxpaylogo/logo/0
+  title: 门店卡${no}
+  background_picture_url: https://wxpaylogo.qpic.cn/wxpaylogo/bg/0
+  description: 门店会员卡 ${i}
+  code_type: QRCODE
+  code_mode: SYSTEM_ALLOCATE
+  date_information:
+    type: PERMANENT
+`)
+  }
+  return {'stores.yaml': docs.join('---\n')}
+}
