@@ -37,6 +37,8 @@ export interface ThreeWayResult {
   abandoned: string[]
   /** One-way fields the spec would switch off. */
   reversals: OneWayReversal[]
+  /** Fields the spec stopped setting that go back to their server default (the PATCH must carry the default). */
+  restored: Array<{path: string; value: unknown}>
 }
 
 /** True when `path` or one of its ancestors has the semantic `key`. */
@@ -89,7 +91,7 @@ function forcesReplacement(lookup: SemanticsLookup, path: string, before: unknow
 export function diffThreeWay(input: ThreeWayInput): ThreeWayResult {
   const {desired, lookup} = input
   const applied = {...(input.applied ?? {}), ...input.writeOnly}
-  const result: ThreeWayResult = {changes: [], drift: [], unchanged: 0, abandoned: [], reversals: []}
+  const result: ThreeWayResult = {changes: [], drift: [], unchanged: 0, abandoned: [], reversals: [], restored: []}
   const paths: string[][] = []
   leafPaths(desired, applied, [], paths)
 
@@ -106,7 +108,7 @@ export function diffThreeWay(input: ThreeWayInput): ThreeWayResult {
 
     // Drift: the live value moved away from what cardform applied (only readable fields can drift).
     if (!writeOnly && input.live !== undefined && a !== undefined && !valuesEqual(a, l)) {
-      result.drift.push({path, ...present('before', a), ...present('after', l), source: 'drift', ...longText})
+      result.drift.push(...byListKey({path, ...present('before', a), ...present('after', l), source: 'drift', ...longText}, s?.listKey))
     }
 
     let target: unknown
@@ -145,9 +147,42 @@ export function diffThreeWay(input: ThreeWayInput): ThreeWayResult {
       }
       if (valuesEqual(target, on)) change.irreversible = true
     }
-    result.changes.push(change)
+    result.changes.push(...byListKey(change, s?.listKey))
+    if (d === undefined) result.restored.push({path, value: target})
   }
   return result
+}
+
+/**
+ * A change of a list whose items have a key (`x-cardform-list-key`) becomes one change per item, addressed by key
+ * (`custom_field_list[name=喜欢的运动]`), as structured-merge-diff does, so a reviewer sees which item was added,
+ * removed or changed rather than two whole lists. The API still receives the whole list. A list whose items only moved,
+ * or whose items lack the key, stays one change.
+ */
+function byListKey(change: FieldChange, key: string | undefined): FieldChange[] {
+  const keyed = (v: unknown): Map<string, Record<string, unknown>> | undefined => {
+    if (v === undefined) return new Map()
+    if (!Array.isArray(v)) return undefined
+    const m = new Map<string, Record<string, unknown>>()
+    for (const item of v) {
+      if (!isPlainObject(item) || typeof item[key!] !== 'string' || m.has(item[key!] as string)) return undefined
+      m.set(item[key!] as string, item)
+    }
+    return m
+  }
+  if (!key) return [change]
+  const before = keyed(change.before)
+  const after = keyed(change.after)
+  if (!before || !after) return [change]
+  const {path, before: _b, after: _a, ...flags} = change
+  const out: FieldChange[] = []
+  for (const k of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(k)
+    const a = after.get(k)
+    if (valuesEqual(a, b)) continue
+    out.push({path: `${path}[${key}=${k}]`, ...present('before', b), ...present('after', a), ...flags})
+  }
+  return out.length > 0 ? out : [change]
 }
 
 function present<K extends string>(key: K, value: unknown): {[P in K]?: unknown} {

@@ -365,7 +365,7 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
   const topKeys = [...new Set(diff.changes.map((c) => c.path.split('.')[0]!))]
   const viaEndpoint = endpointKeys(wire.lookup, {...d.spec, ...r.write_only})
   const patchKeys = topKeys.filter((k) => !viaEndpoint.has(k))
-  if (patchKeys.length > 0) steps.push({op: 'patch', body: wire.patchBody(withDefaults(d.spec, diff.changes), patchKeys)})
+  if (patchKeys.length > 0) steps.push({op: 'patch', body: wire.patchBody(withDefaults(d.spec, diff.restored), patchKeys)})
   for (const k of topKeys.filter((k) => viaEndpoint.has(k))) {
     const v = d.spec[k]
     if (isPlainObject(v)) steps.push({op: 'rights', body: v})
@@ -375,18 +375,17 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
 }
 
 /** The spec with fields that return to their server default written in, so the PATCH body carries them. */
-function withDefaults(spec: Record<string, unknown>, changes: readonly FieldChange[]): Record<string, unknown> {
+function withDefaults(spec: Record<string, unknown>, restored: ReadonlyArray<{path: string; value: unknown}>): Record<string, unknown> {
+  if (restored.length === 0) return spec
   const out = structuredClone(spec)
-  for (const c of changes) {
-    if (c.after === undefined) continue
-    const parts = c.path.split('.')
+  for (const {path, value} of restored) {
+    const parts = path.split('.')
     let cur: Record<string, unknown> = out
     for (const p of parts.slice(0, -1)) {
       if (!isPlainObject(cur[p])) cur[p] = {}
       cur = cur[p] as Record<string, unknown>
     }
-    const last = parts[parts.length - 1]!
-    if (cur[last] === undefined) cur[last] = c.after
+    cur[parts[parts.length - 1]!] = value
   }
   return out
 }

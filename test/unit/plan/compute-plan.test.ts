@@ -225,3 +225,52 @@ describe('the aggregator kind, which can only be created', () => {
     expect(p.changes[0]!.irreversible_paths).toEqual(['supply_bonus'])
   })
 })
+
+describe('lists whose items have a key', () => {
+  it('show one change per item, addressed by key, while the PATCH carries the whole list', () => {
+    const coffee = card(cards, 'coffee-member')
+    const edited = withSpec(coffee, (s) => {
+      s.user_information_form.custom_field_list[0].values.push('三里屯店')
+      s.user_information_form.custom_field_list.push({type: 'TEXT', name: '口味偏好', values: ['少糖']})
+    })
+    const c = plan([edited], appliedState([coffee]), new Map([[coffee.address, liveOf(coffee)]])).changes[0]!
+    expect(c.field_changes.map((f) => f.path)).toEqual([
+      'user_information_form.custom_field_list[name=常去门店]',
+      'user_information_form.custom_field_list[name=口味偏好]',
+    ])
+    expect(c.field_changes[1]).toMatchObject({after: {type: 'TEXT', name: '口味偏好', values: ['少糖']}})
+    expect(c.field_changes[1]).not.toHaveProperty('before')
+    const patch = c.steps[0]!
+    if (patch.op !== 'patch') throw new Error('expected a patch')
+    expect(patch.body.user_information_form).toEqual(edited.spec.user_information_form)
+  })
+
+  it('a list whose items only moved stays one change', () => {
+    const plus = card(cards, 'fitness-plus')
+    const reordered = withSpec(plus, (s) => s.user_information.custom_field_list.push({type: 'RADIO', name: '会籍', values: ['年卡']}))
+    const moved = withSpec(reordered, (s) => s.user_information.custom_field_list.reverse())
+    const c = plan([moved], appliedState([reordered]), new Map([[reordered.address, liveOf(reordered)]])).changes[0]!
+    expect(c.field_changes.map((f) => f.path)).toEqual(['user_information.custom_field_list'])
+  })
+})
+
+describe('fields the spec stops setting', () => {
+  it('return to the server default when the schema names one, and the PATCH carries it', () => {
+    const coffee = card(cards, 'coffee-member')
+    const dropped = withSpec(coffee, (s) => delete s.total_quantity)
+    const c = plan([dropped], appliedState([coffee]), new Map([[coffee.address, liveOf(coffee)]])).changes[0]!
+    expect(c.field_changes).toEqual([{path: 'total_quantity', before: 1000000, after: 5000000, source: 'config'}])
+    expect(c.steps).toEqual([{op: 'patch', body: {total_quantity: 5000000, code_mode: 'SYSTEM_ALLOCATE'}}])
+  })
+
+  it('otherwise stay as they are, with a warning that cardform stops managing them', () => {
+    const reader = card(cards, 'bookstore-reader')
+    const dropped = withSpec(reader, (s) => delete s.additional_statement)
+    const p = plan([dropped], appliedState([reader]), new Map([[reader.address, liveOf(reader)]]))
+    expect(p.has_changes).toBe(false)
+    expect(p.diagnostics.filter((d) => d.code === 'unset-unsupported').map((d) => d.path)).toEqual([
+      'spec.additional_statement.title',
+      'spec.additional_statement.url',
+    ])
+  })
+})
