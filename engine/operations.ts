@@ -83,6 +83,7 @@ export interface ApplyOptions {
   allowIrreversible: boolean
   parallelism: number
   failFast: boolean
+  signal?: AbortSignal
   lockTimeoutMs: number
   refresh: boolean
   onEvent?: (e: ApplyEvent) => void
@@ -144,6 +145,7 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       wires: ws.wires,
       parallelism: opts.parallelism,
       failFast: opts.failFast,
+      ...(opts.signal ? {signal: opts.signal} : {}),
       ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
     })
     if (!state && doc.serial === 0) await manager.persist() // a first apply with nothing to do still records the state

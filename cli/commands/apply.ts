@@ -41,6 +41,16 @@ everything was applied, 1 otherwise.`
       import('../render/plan-human.js'),
       import('../render/apply-human.js'),
     ])
+    // First Ctrl-C (or SIGTERM): start no new card, let calls in flight finish and be recorded, then summarise.
+    // A second one exits at once; state is written after every call, so even that leaves it truthful.
+    const interrupt = new AbortController()
+    const onSignal = () => {
+      if (interrupt.signal.aborted) process.exit(130)
+      interrupt.abort()
+      process.stderr.write('\nInterrupt received: finishing the calls in flight, starting no new ones (again to quit now).\n')
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     const run = await this.withWorkspace(flags.dir, async (ws) => {
       const {runApply} = await import('../../engine/operations.js')
       return runApply(ws, {
@@ -52,6 +62,7 @@ everything was applied, 1 otherwise.`
         allowIrreversible: flags['allow-irreversible'],
         parallelism: flags.parallelism,
         failFast: flags['fail-fast'],
+        signal: interrupt.signal,
         lockTimeoutMs: parseDuration(flags['lock-timeout']),
         refresh: flags.refresh,
         onEvent: (e) => {
@@ -60,9 +71,11 @@ everything was applied, 1 otherwise.`
         },
       })
     })
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     if (!run) return
     process.stdout.write(renderApplySummary(run, style))
-    process.exitCode = run.refused.length > 0 || (run.result?.failed ?? 0) > 0 ? 1 : 0
+    process.exitCode = run.result?.interrupted ? 130 : run.refused.length > 0 || (run.result?.failed ?? 0) > 0 ? 1 : 0
   }
 
   private async confirm(plan: Plan): Promise<boolean> {

@@ -33,10 +33,11 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
       lines.push(`  ${o.address} (${o.action}, step ${o.failedStep}): ${f.message}${detail ? style.dim(` [${detail}]`) : ''}`)
     }
   }
-  const skipped = r.skipped ? `, ${r.skipped} skipped (--fail-fast)` : ''
-  const verdict = failed.length ? style.error('Apply finished with errors') : style.added('Apply complete')
+  const skipped = r.skipped ? `, ${r.skipped} skipped (${r.interrupted ? 'interrupted' : '--fail-fast'})` : ''
+  const verdict = failed.length ? style.error('Apply finished with errors') : r.interrupted ? style.warning('Apply interrupted') : style.added('Apply complete')
   lines.push('', style.bold(`${verdict}: ${r.done} card${r.done === 1 ? '' : 's'} changed, ${r.failed} failed${skipped}.`))
   if (run.state) lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
+  if (r.interrupted) lines.push(style.warning('Interrupted: calls in flight were finished and recorded; run apply again to do the rest.'))
   if (failed.length) lines.push('Run apply again to retry: finished steps are recorded in state and are not repeated.')
   return lines.join('\n') + '\n'
 }

@@ -22,6 +22,8 @@ export interface ApplyOptions {
   wires: ReadonlyMap<string, KindWire>
   parallelism: number
   failFast: boolean
+  /** When aborted (first Ctrl-C), no new card is started; calls in flight finish and are recorded. */
+  signal?: AbortSignal
   onEvent?: (e: ApplyEvent) => void
   now?: () => string
 }
@@ -40,6 +42,8 @@ export interface ApplyResult {
   failed: number
   done: number
   skipped: number
+  /** True when the run was interrupted (the signal fired) before every card was started. */
+  interrupted: boolean
 }
 
 /**
@@ -61,7 +65,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     for (;;) {
       const change = queue.shift()
       if (!change) return
-      if (stop) {
+      if (stop || opts.signal?.aborted) {
         outcomes.push({address: change.address, action: change.action, status: 'skipped'})
         continue
       }
@@ -77,6 +81,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     failed: outcomes.filter((o) => o.status === 'failed').length,
     done: outcomes.filter((o) => o.status === 'done').length,
     skipped: outcomes.filter((o) => o.status === 'skipped').length,
+    interrupted: opts.signal?.aborted === true && outcomes.some((o) => o.status === 'skipped'),
   }
 }
 

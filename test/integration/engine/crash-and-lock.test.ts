@@ -1,3 +1,5 @@
+import {existsSync} from 'node:fs'
+import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {createProject, liveCards, storeCards, type TestProject} from './project.js'
 
@@ -84,6 +86,28 @@ describe('crash safety and locking', () => {
       expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
     })
   }
+
+  it('Ctrl-C during an apply starts no new card, finishes and records the calls in flight, then a re-run completes', async () => {
+    p = await createProject({cards: storeCards(50), emulator: {latencyMs: 30}})
+    const child = p.spawnCli(['apply', '--auto-approve', '--parallelism', '2'])
+    let stdout = ''
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    await waitForCreated(p, 5, () => false)
+    child.kill('SIGINT')
+    expect(await exit).toBe(130)
+    expect(stdout).toMatch(/Apply interrupted: \d+ cards changed, 0 failed, \d+ skipped \(interrupted\)\./)
+    const state = p.state()
+    // Nothing was left half-done: every card in state exists, every card that exists is in state, the lock is gone.
+    expect(Object.values(state.resources).every((r) => r.status === 'created')).toBe(true)
+    expect(Object.values(state.resources).map((r) => r.remote_id).sort()).toEqual(liveCards(p.emulator).map((c) => c.card_id).sort())
+    expect(Object.keys(state.resources).length).toBeLessThan(50)
+    expect(existsSync(path.join(p.dir, '.cardform/state.json.lock'))).toBe(false)
+    const rerun = await p.cli(['apply', '--auto-approve'])
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
+    expect(liveCards(p.emulator)).toHaveLength(50)
+    expect(p.emulator.admin.stats().cards_created).toBe(50)
+  })
 
   it('a second concurrent apply fails naming the holder, or waits with --lock-timeout', async () => {
     p = await createProject({cards: storeCards(50), emulator: {latencyMs: 40}})
