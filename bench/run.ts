@@ -1,4 +1,5 @@
 import {clientGetBenchmark} from './client-get.js'
+import {emulatorBenchmark} from './emulator-throughput.js'
 import {planBenchmark} from './plan.js'
 import {validateBenchmark} from './validate.js'
 import {versionBenchmark} from './version.js'
@@ -13,7 +14,7 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark, versionBenchmark, clientGetBenchmark, planBenchmark]
+const benchmarks: readonly Benchmark[] = [validateBenchmark, versionBenchmark, clientGetBenchmark, emulatorBenchmark, planBenchmark]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv
