@@ -41,6 +41,17 @@ describe('plan and apply against the emulator', () => {
     // The rights block is stored in state (GET cannot return it) and was applied to the card.
     const coffee = state.resources['MemberCard.coffee-member']!
     expect(coffee.write_only).toHaveProperty('rights.show_bonus', true)
+    const shown = await p.cli(['state', 'show', 'MemberCard.coffee-member'])
+    expect(JSON.parse(shown.stdout)).toEqual(coffee)
+    const missing = await p.cli(['state', 'show', 'MemberCard.nope'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('error[state-not-found]: MemberCard.nope is not in state')
+    // state rm forgets a card without touching it: the live card stays, and the spec now plans a new one.
+    const readerId = state.resources['MemberCard.bookstore-reader']!.remote_id!
+    const rm = await p.cli(['state', 'rm', 'MemberCard.bookstore-reader'])
+    expect(rm.stdout).toContain(`Removed MemberCard.bookstore-reader (card ${readerId}) from state; the live card was not touched.`)
+    expect(p.emulator.admin.getCard(readerId)!.card.status).toBe('APPROVED')
+    expect((await p.cli(['plan'])).stdout).toContain('Plan: 1 to create, 0 to update')
     expect(p.emulator.admin.getCard(coffee.remote_id!)!.rights).toMatchObject({show_bonus: true})
   })
 
