@@ -128,6 +128,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           // Journal first: if we die during the POST, the next apply repeats it with the same key and body.
           const prev = doc.resources[change.address]
           const generation = step.generation
+          const resumed = prev?.status === 'creating' && prev.out_request_no === step.out_request_no
           // A replacement creates the new card first; the old one, which a later step of this change removes,
           // is recorded as deposed until then. (A card re-created after a deletion outside cardform has nothing to
           // remove: its old card is already gone.)
@@ -138,7 +139,9 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
             status: 'creating',
             out_request_no: step.out_request_no,
             generation,
-            applied: split?.readable ?? prev?.applied ?? {},
+            // A resumed create sends the journaled body, so the card will hold the journaled spec: record that, and
+            // a spec changed since shows in the next plan as a change in config (not as drift).
+            applied: (resumed ? prev?.applied : split?.readable) ?? {},
             write_only: {},
             create_body: step.body,
             ...(deposedId ? {deposed: deposedId} : {}),
@@ -201,7 +204,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     }
   }
   const r = doc.resources[change.address]
-  if (split && r?.status === 'created' && (!valuesEqual(r.applied, split.readable) || !valuesEqual(r.write_only, split.writeOnly))) {
+  if (change.reason !== 'create-interrupted' && split && r?.status === 'created' && (!valuesEqual(r.applied, split.readable) || !valuesEqual(r.write_only, split.writeOnly))) {
     // Fields the spec stopped setting (the API cannot clear them) are no longer managed.
     r.applied = split.readable
     r.write_only = split.writeOnly

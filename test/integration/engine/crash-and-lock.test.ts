@@ -9,6 +9,15 @@ afterEach(async () => {
   p = undefined
 })
 
+/** True once the state journals a create (the POST is then in flight). */
+function existsJournal(project: TestProject): boolean {
+  try {
+    return Object.values(project.state().resources).some((r) => r.status === 'creating')
+  } catch {
+    return false // no state file yet
+  }
+}
+
 /** Wait until the emulator has created at least `n` cards (or the child exited). */
 async function waitForCreated(project: TestProject, n: number, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + 60_000
@@ -86,6 +95,33 @@ describe('crash safety and locking', () => {
       expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
     })
   }
+
+  it('a create interrupted by SIGKILL, then the spec edited: the re-run finishes the create, the next plan shows the edit as a change in config', async () => {
+    p = await createProject({cards: storeCards(1), emulator: {latencyMs: 300}})
+    const child = p.spawnCli(['apply', '--auto-approve'])
+    let exited = false
+    child.on('exit', () => (exited = true))
+    const deadline = Date.now() + 30_000
+    while (!exited && p.read('cardform.yaml') && !existsJournal(p)) {
+      if (Date.now() > deadline) throw new Error('the create was never journaled')
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    child.kill('SIGKILL')
+    await new Promise((r) => (exited ? r(undefined) : child.on('exit', r)))
+    p.edit('cards/stores.yaml', 'title: 门店卡00', 'title: 旗舰店卡')
+
+    const resumed = await p.cli(['apply', '--auto-approve'])
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0)
+    expect(resumed.stdout).toContain('warning[create-interrupted-changed]')
+    const plan = await p.cli(['plan', '--detailed-exitcode'])
+    expect(plan.code).toBe(2)
+    expect(plan.stdout).toContain('will be updated in place: changed in config')
+    expect(plan.stdout).toContain('~ title: "门店卡00" → "旗舰店卡"')
+    expect(plan.stdout).not.toContain('drift')
+    expect((await p.cli(['apply', '--auto-approve'])).code).toBe(0)
+    expect(liveCards(p.emulator).map((c) => c.card.title)).toEqual(['旗舰店卡'])
+    expect(p.emulator.admin.stats().cards_created).toBe(1)
+  })
 
   it('Ctrl-C during an apply starts no new card, finishes and records the calls in flight, then a re-run completes', async () => {
     p = await createProject({cards: storeCards(50), emulator: {latencyMs: 30}})
