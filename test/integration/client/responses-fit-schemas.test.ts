@@ -63,9 +63,10 @@ describe('API responses fit the kind schemas', () => {
   it('the emulator’s GET of a brand card created from the seed 002 body', async () => {
     const emu = await h.emulator()
     const api = new BrandCardMemberApi(h.client(emu))
-    const body = {...seedFixture('002-brand-create.request.json'), out_request_no: uniqueId('fit'), valid_date_information: {type: 'PERMANENT'}}
-    const created = await api.create(body as Parameters<BrandCardMemberApi['create']>[0])
-    const live = await api.get(created.card_id, String(body.brand_id))
+    const seed = seedFixture('002-brand-create.request.json')
+    const brandId = String(seed.brand_id)
+    const created = await api.create({...seed, out_request_no: uniqueId('fit'), brand_id: brandId, valid_date_information: {type: 'PERMANENT'}})
+    const live = await api.get(created.card_id, brandId)
     expect(live).toHaveProperty('state', 'CARD_EFFECTIVE')
     expect(errorsOf('BrandMemberCard', live)).toEqual([])
   })
