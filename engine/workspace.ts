@@ -1,5 +1,5 @@
 import path from 'node:path'
-import {loadKindSemantics, type Family} from './model/schema-semantics.js'
+import type {Family} from './model/schema-semantics.js'
 import type {Diagnostic} from './model/diagnostic.js'
 import {loadProject, type Project, type SpecDocument} from './spec/load-project.js'
 import {FileStateStore} from './state/file-store.js'
@@ -56,7 +56,8 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
   }
   const config = project.config as {provider?: ProviderCredentials & {endpoint?: string}; backend?: BackendConfig}
   const store = createStore(dir, config.backend)
-  const families = new Map<string, Family>(Object.values(loadKindSemantics()).map((s) => [s.kind, s.family]))
+  const wires = loadWires()
+  const families = new Map<string, Family>([...wires].map(([kind, wire]) => [kind, wire.family]))
   let gateway: WechatPayGateway | undefined
   let opening: Promise<WechatPayGateway> | undefined
   let stopEmulator: (() => Promise<void>) | undefined
@@ -66,7 +67,7 @@ export async function openWorkspace(dir: string, options: OpenOptions = {}): Pro
     project,
     desired: project.documents.map(toDesired),
     store,
-    wires: loadWires(),
+    wires,
     gateway() {
       // One gateway per workspace, however many workers ask for it at once.
       opening ??= openGateway()

@@ -13,6 +13,7 @@ import {
   type Step,
 } from '../model/plan.js'
 import type {ResourceState, StateDocument} from '../model/state.js'
+import type {Family} from '../model/schema-semantics.js'
 import {diffThreeWay, inherits, type SemanticsLookup} from '../diff/three-way.js'
 import {canonicalJson, isPlainObject, valuesEqual} from '../diff/values.js'
 
@@ -37,6 +38,8 @@ export type LiveRead = {status: 'found'; object: Record<string, unknown>; finger
 /** How a kind is written to its API family: the wire mapping the plan needs to compute exact request bodies. */
 export interface KindWire {
   kind: string
+  /** The API family the kind belongs to (which client, which rate bucket). */
+  family: Family
   /** How a card of this kind is removed; `none` for create-only kinds. */
   remove: 'delete' | 'invalidate' | 'none'
   createOnly: boolean

@@ -23,7 +23,7 @@ export function wireFor(sem: KindSemantics): KindWire {
   const patchOnlyKeys = (spec: Record<string, unknown>) => [
     ...new Set(patchOnly.filter((p) => getPath(spec, p) !== undefined).map((p) => p[0]!)),
   ]
-  const common = {kind: sem.kind, remove: sem.remove, createOnly: sem.createOnly, lookup, patchOnlyKeys}
+  const common = {kind: sem.kind, family: sem.family, remove: sem.remove, createOnly: sem.createOnly, lookup, patchOnlyKeys}
   const sendable = (spec: Record<string, unknown>) => pick(spec, Object.keys(spec))
   /** The create body: everything sendable except the fields only PATCH accepts (sent right after the create). */
   const creatable = (spec: Record<string, unknown>) => withoutPaths(sendable(spec), patchOnly)
