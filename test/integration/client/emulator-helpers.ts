@@ -5,6 +5,7 @@ import {AggregatorClient} from '../../../engine/providers/wechatpay/aggregator.j
 import {WechatPayClient, type WechatPayClientOptions} from '../../../engine/providers/wechatpay/client.js'
 import {loadCredentialsFile, resolveAggregatorCredentials, type KeyMode} from '../../../engine/providers/wechatpay/credentials.js'
 import {RateLimiterRegistry} from '../../../engine/providers/wechatpay/rate-limiter.js'
+import {membercardBody as emulatorMembercardBody} from '../../emulator/bodies.js'
 
 /** Emulators and clients started by a test file, closed together in afterAll/afterEach. */
 export class Harness {
@@ -67,21 +68,9 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now()}-${++counter}`
 }
 
-/** A valid membercard-open create body (reference §5 required fields). */
+/** A valid membercard-open create body (reference §5 required fields): the emulator tests' body, with a key unique here. */
 export function membercardBody(over: Record<string, unknown> = {}): {out_request_no: string} & Record<string, unknown> {
-  return {
-    appid: 'wxea9c30890f48d5ae',
-    logo_url: 'https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0',
-    brand: {brand_id: '1004', display_name: '微信支付'},
-    title: '微信支付测试卡',
-    background_picture_url: 'https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0',
-    description: '使用本会员卡表示你同意xxx公司的协议',
-    code_type: 'BAR_CODE',
-    date_information: {type: 'PERMANENT'},
-    code_mode: 'SYSTEM_ALLOCATE',
-    out_request_no: uniqueId('mco'),
-    ...over,
-  }
+  return emulatorMembercardBody({out_request_no: uniqueId('mco'), ...over}) as {out_request_no: string} & Record<string, unknown>
 }
 
 /** The brand create body printed in seed 002, with a fresh out_request_no. */
