@@ -16,6 +16,10 @@ export function actionMarker(action: Action): string {
     case 'delete':
     case 'invalidate':
       return '-'
+    case 'import':
+      return '='
+    case 'forget':
+      return '.'
     case 'no-op':
       return ' '
     default:
@@ -35,6 +39,10 @@ export function actionPhrase(c: ResourceChange): string {
       return c.steps.length === 0 ? 'is already gone and will be forgotten' : 'will be deleted'
     case 'invalidate':
       return c.steps.length === 0 ? 'is already gone and will be forgotten' : 'will be invalidated (作废)'
+    case 'import':
+      return c.field_changes.length > 0 ? 'will be imported, then updated in place' : 'will be imported'
+    case 'forget':
+      return 'will no longer be managed by cardform (the live card stays)'
     case 'no-op':
       return 'is unchanged'
     default:
@@ -56,6 +64,8 @@ export function reasonPhrase(reason: Reason): string {
       return 'removed from config'
     case 'deleted-outside':
       return 'deleted outside cardform'
+    case 'import-requested':
+      return 'metadata.import_id adopts an existing card'
     case 'in-sync':
       return 'in sync'
     default:

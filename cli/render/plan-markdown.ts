@@ -13,7 +13,9 @@ export const MARKDOWN_PART_LIMIT = 65_000
 export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[] {
   const head: string[] = ['## cardform plan', '', `**${summaryLine(plan)}**`, '']
   head.push('| action | count |', '| --- | ---: |')
-  for (const [k, v] of Object.entries(plan.summary)) head.push(`| ${k.replace('_', '-')} | ${v} |`)
+  // The six counts of format 1.0 always; the later ones (import, forget, move, state-only) only when not zero.
+  const always = new Set(['create', 'update', 'replace', 'delete', 'invalidate', 'no_op'])
+  for (const [k, v] of Object.entries(plan.summary)) if (always.has(k) || v) head.push(`| ${k.replace('_', '-')} | ${v} |`)
   head.push('')
 
   const warnings: string[] = []

@@ -38,6 +38,31 @@ export interface Metadata {
    * Free text for people reading the repository; not sent anywhere.
    */
   description?: string
+  /**
+   * card_id of an existing card (made in the merchant console or by a script) that this document adopts: plan shows `= import`, and apply records the card in state without creating one. Kept after the import; ignored once the card is in state under this address.
+   */
+  import_id?: string
+  /**
+   * The card's previous name (same kind): plan moves its state to this name with no API call, instead of deleting the old card and creating a new one.
+   */
+  moved_from?: string
+  /**
+   * How plan and apply may treat the card.
+   */
+  lifecycle?: {
+    /**
+     * true: any plan that would delete, invalidate or replace this card is an error, even with --allow-destroy. Remembered in state, so it still holds after the spec is removed. May come from ${env:NAME} ("true" or "false").
+     */
+    prevent_destroy?: boolean | ('true' | 'false')
+    /**
+     * false: removing this card from the config forgets it (state only); the live card stays. Remembered in state. May come from ${env:NAME}.
+     */
+    destroy?: boolean | ('true' | 'false')
+    /**
+     * Dotted spec field paths (e.g. description, balance_information.balance_url) that cardform neither diffs nor writes after create: console edits of them stay, and no PATCH resets them.
+     */
+    ignore_changes?: string[]
+  }
 }
 export interface Spec {
   /**

@@ -62,5 +62,18 @@ export interface Resource {
    */
   deposed?: string
   live_fingerprint?: string
+  /**
+   * One-way fields (x-cardform-one-way) ever seen switched on for this card, by dotted spec path, with the value that switched them on. Kept for ever: the API never allows switching them off, even after the spec stops setting them.
+   */
+  one_way?: {
+    [k: string]: unknown | undefined
+  }
+  /**
+   * The card's metadata.lifecycle as last applied, so that it still holds once the spec is removed.
+   */
+  lifecycle?: {
+    prevent_destroy?: boolean
+    destroy?: boolean
+  }
   updated_at: string
 }

@@ -8,10 +8,20 @@ import type {Diagnostic, SourcePosition} from './diagnostic.js'
  * Compatibility (as Terraform's JSON plan): a minor bump of format_version only adds properties; a reader rejects a
  * major version it does not know.
  */
-export const PLAN_FORMAT_VERSION = '1.0'
+export const PLAN_FORMAT_VERSION = '1.1'
 
 /** The closed set of actions. Every switch over it ends in assertNever. */
-export type Action = 'create' | 'update' | 'replace' | 'delete' | 'invalidate' | 'no-op'
+export type Action =
+  | 'create'
+  | 'update'
+  | 'replace'
+  | 'delete'
+  | 'invalidate'
+  /** Adopt an existing card (metadata.import_id): recorded in state, nothing created; may be followed by a PATCH. */
+  | 'import'
+  /** Remove the card from state only (lifecycle.destroy: false); the live card stays. */
+  | 'forget'
+  | 'no-op'
 
 /** Why an action was chosen. */
 export type Reason =
@@ -21,6 +31,7 @@ export type Reason =
   | 'drifted' // the live card differs from what cardform applied last time, the spec did not change
   | 'removed-from-config' // in state, no longer in the specs
   | 'deleted-outside' // in state, but the live card is gone (deleted or invalidated outside cardform)
+  | 'import-requested' // metadata.import_id names an existing card that state does not hold yet
   | 'in-sync'
 
 /** Which side of the three-way diff a field change comes from. */
@@ -76,6 +87,24 @@ export interface ResourceChange {
   steps: Step[]
   /** Fingerprint of the live card the plan was computed against; apply refuses a saved plan when it moved. */
   live_fingerprint?: string
+  /** The card's previous address (metadata.moved_from): apply moves its state entry here, with no API call. */
+  moved_from?: Address
+  /**
+   * What apply records in state without an API call: fields the spec stopped setting (no longer managed), fields the
+   * spec now agrees with after drift, lifecycle settings. A plan shows everything apply will write.
+   */
+  state_updates?: string[]
+}
+
+/** A change the plan would make but was told to leave alone. */
+export interface SkippedChange {
+  address: Address
+  kind: string
+  name: string
+  action: Action
+  remote_id?: string
+  /** `no-delete`: apply --no-delete never deletes, invalidates or replaces a card. */
+  why: 'no-delete'
 }
 
 /** A difference between the live card and what cardform applied last time, shown in its own section. */
@@ -87,6 +116,8 @@ export interface Drift {
   type: 'modified' | 'deleted'
   remote_id?: string
   field_changes: FieldChange[]
+  /** Fingerprint of the live card read, so apply --refresh-only of a saved plan can tell that it moved since. */
+  live_fingerprint?: string
 }
 
 export interface PlanSummary {
@@ -96,7 +127,16 @@ export interface PlanSummary {
   delete: number
   invalidate: number
   no_op: number
+  import?: number
+  forget?: number
+  /** Cards whose address changes (moved_from). */
+  move?: number
+  /** Cards whose state entry changes with no API call. */
+  state_only?: number
 }
+
+/** normal: make the live cards match the specs. refresh-only: accept the live values into state, no API writes. */
+export type PlanMode = 'normal' | 'refresh-only'
 
 export interface Plan {
   format_version: string
@@ -108,6 +148,14 @@ export interface Plan {
   lineage: string
   /** False when live cards were not read (`--refresh=false`). */
   refreshed: boolean
+  /** Absent in plans of format 1.0, which were all normal. */
+  mode?: PlanMode
+  /** --target patterns the plan was limited to (globs on addresses). */
+  targets?: string[]
+  /** --exclude patterns left out of the plan. */
+  excludes?: string[]
+  /** Changes left out on purpose (--no-delete), listed so a reviewer sees them. */
+  skipped?: SkippedChange[]
   changes: ResourceChange[]
   drift: Drift[]
   /** Warnings and errors, each with a stable code. A plan with an error cannot be applied. */
@@ -117,8 +165,10 @@ export interface Plan {
   has_irreversible: boolean
   /** True when some change replaces, deletes or invalidates a card (needs --allow-destroy). */
   has_destructive: boolean
-  /** True when there is at least one change other than no-op. */
+  /** True when apply would change anything: an API call or a state write. */
   has_changes: boolean
+  /** True when some live card differs from state. */
+  has_drift?: boolean
   /** False when the plan has errors. */
   applyable: boolean
 }

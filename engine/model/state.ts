@@ -49,6 +49,13 @@ export interface ResourceState {
   deposed?: string
   /** sha256 of the live card as last read or written. */
   live_fingerprint?: string
+  /**
+   * One-way fields ever seen switched on (`{'rights.show_bonus': true}`), kept for ever: the API never allows switching
+   * them off, so a spec that later sets them off again must fail at plan, even after the block was removed.
+   */
+  one_way?: Record<string, unknown>
+  /** metadata.lifecycle as last applied, so it still holds once the spec is removed from the project. */
+  lifecycle?: {prevent_destroy?: boolean; destroy?: boolean}
   /** When this entry was last written. */
   updated_at: string
 }

@@ -122,10 +122,10 @@ export function computePlan(input: PlanInput): Plan {
     }
   }
 
-  const summary: PlanSummary = {create: 0, update: 0, replace: 0, delete: 0, invalidate: 0, no_op: 0}
+  const summary: PlanSummary = {create: 0, update: 0, replace: 0, delete: 0, invalidate: 0, no_op: 0, import: 0, forget: 0, move: 0, state_only: 0}
   for (const c of changes) {
     if (c.action === 'no-op') summary.no_op++
-    else summary[c.action]++
+    else summary[c.action] = (summary[c.action] ?? 0) + 1
   }
   const hasErrors = diagnostics.some((x) => x.severity === 'error')
   return {
