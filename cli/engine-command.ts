@@ -69,7 +69,7 @@ export abstract class EngineCommand extends BaseCommand {
 
   /** Errors that are not bugs (state, lock, config, remote API) become one clear line and exit status 1. */
   protected override async catch(error: Error & {code?: unknown; exitCode?: number; oclif?: unknown}): Promise<unknown> {
-    const known = ['StateError', 'StateCorruptError', 'StateVersionError', 'LockHeldError', 'WorkspaceError', 'SavedPlanError', 'ApiError', 'RateLimitError', 'TransportError', 'ResponseVerificationError', 'CredentialsError']
+    const known = ['StateError', 'StateCorruptError', 'StateVersionError', 'LockHeldError', 'WorkspaceError', 'SavedPlanError', 'ImportError', 'ApiError', 'RateLimitError', 'TransportError', 'ResponseVerificationError', 'CredentialsError']
     if (known.includes(error.name)) {
       // State and workspace errors carry a stable kebab-case code; remote errors are named by class (the API's own
       // code is inside the message).

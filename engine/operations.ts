@@ -3,9 +3,9 @@ import type {Address} from './model/address.js'
 import type {Diagnostic} from './model/diagnostic.js'
 import type {Plan} from './model/plan.js'
 import {emptyState, type StateDocument} from './model/state.js'
-import {applyPlan, type ApplyEvent, type ApplyResult} from './apply/apply-plan.js'
-import {computePlan, type DesiredCard} from './plan/compute-plan.js'
-import {refreshLive} from './plan/refresh.js'
+import {applyPlan, type ApplyEvent, type ApplyResult, type DesiredSpec} from './apply/apply-plan.js'
+import {computePlan, type DesiredCard, type ImportRead} from './plan/compute-plan.js'
+import {importsToRead, readImports, refreshLive} from './plan/refresh.js'
 import {readSavedPlan, staleReasons, writeSavedPlan, type SavedPlan} from './plan/saved-plan.js'
 import {StateManager} from './state/state-manager.js'
 import {packageVersion} from './providers/wechatpay/client.js'
@@ -13,6 +13,8 @@ import type {Workspace} from './workspace.js'
 
 export interface PlanOptions {
   refresh: boolean
+  /** --no-delete: removals and replacements are listed as skipped, never planned. */
+  noDelete?: boolean
   parallelism: number
   lock: boolean
   lockTimeoutMs: number
@@ -38,15 +40,22 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
   }
 }
 
-async function planWithState(ws: Workspace, state: StateDocument | null, opts: {refresh: boolean; parallelism: number}): Promise<PlanRun> {
+async function planWithState(ws: Workspace, state: StateDocument | null, opts: {refresh: boolean; parallelism: number; noDelete?: boolean}): Promise<PlanRun> {
   let live = new Map()
+  let imports = new Map<Address, ImportRead>()
   const diagnostics: Diagnostic[] = []
   if (opts.refresh && state && Object.keys(state.resources).length > 0) {
     const refreshed = await refreshLive(state, await ws.gateway(), opts.parallelism)
     live = refreshed.live
     diagnostics.push(...refreshed.diagnostics)
   }
+  const wanted = importsToRead(ws.desired, state)
+  if (opts.refresh && wanted.length > 0) {
+    imports = await readImports(wanted, await ws.gateway(), opts.parallelism)
+  }
   const plan = computePlan({
+    imports,
+    ...(opts.noDelete ? {noDelete: true} : {}),
     desired: ws.desired,
     state,
     lineage: state?.lineage ?? randomUUID(),
@@ -67,7 +76,7 @@ function toSaved(run: PlanRun): SavedPlan {
   return {
     file_format: 'cardform-saved-plan',
     plan: run.plan,
-    desired: run.desired.map((d) => ({address: d.address, kind: d.kind, name: d.name, spec: d.spec})),
+    desired: run.desired.map((d) => ({address: d.address, kind: d.kind, name: d.name, spec: d.spec, ...(d.metadata && Object.keys(d.metadata).length ? {metadata: d.metadata} : {})})),
   }
 }
 
@@ -86,6 +95,8 @@ export interface ApplyOptions {
   signal?: AbortSignal
   lockTimeoutMs: number
   refresh: boolean
+  /** --no-delete: never delete, invalidate or replace a card; such changes are listed as skipped. */
+  noDelete?: boolean
   onEvent?: (e: ApplyEvent) => void
 }
 
@@ -107,19 +118,19 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
   try {
     const state = await ws.store.read()
     let plan: Plan
-    let desired: Map<Address, Record<string, unknown>>
+    let desired: Map<Address, DesiredSpec>
     const refused: Diagnostic[] = []
     const fromFile = opts.planFile !== undefined
     if (opts.planFile) {
       const saved = await readSavedPlan(opts.planFile)
       plan = saved.plan
-      desired = new Map(saved.desired.map((d) => [d.address, d.spec]))
+      desired = new Map(saved.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
       refused.push(...(await checkStale(ws, saved, state)))
       opts.onPlan?.(plan)
     } else {
-      const run = await planWithState(ws, state, {refresh: opts.refresh, parallelism: opts.parallelism})
+      const run = await planWithState(ws, state, {refresh: opts.refresh, parallelism: opts.parallelism, ...(opts.noDelete ? {noDelete: true} : {})})
       plan = run.plan
-      desired = new Map(run.desired.map((d) => [d.address, d.spec]))
+      desired = new Map(run.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
       opts.onPlan?.(plan)
     }
     refused.push(...gates(plan, opts, fromFile))
@@ -160,6 +171,14 @@ function gates(plan: Plan, opts: ApplyOptions, fromFile: boolean): Diagnostic[] 
   const out: Diagnostic[] = []
   if (!plan.applyable) {
     out.push({severity: 'error', code: 'plan-has-errors', message: 'the plan has errors (listed above); nothing was applied'})
+    return out
+  }
+  if (opts.noDelete && fromFile && plan.has_destructive) {
+    out.push({
+      severity: 'error',
+      code: 'no-delete-refused',
+      message: 'the saved plan replaces, deletes or invalidates cards, and --no-delete forbids it: make the plan with plan --no-delete --out FILE',
+    })
     return out
   }
   if (plan.has_destructive && !opts.allowDestroy) {

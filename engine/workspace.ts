@@ -12,6 +12,7 @@ import {packageVersion} from './providers/wechatpay/client.js'
 import type {KindWire} from './plan/compute-plan.js'
 import {formatAddress} from './model/address.js'
 import type {DesiredCard} from './plan/compute-plan.js'
+import {readMetadata} from './plan/state-record.js'
 
 /** The folder, under the project directory, where cardform keeps its own files (state, embedded emulator data). */
 export const WORK_DIR = '.cardform'
@@ -118,8 +119,10 @@ function toDesired(d: SpecDocument): DesiredCard {
     kind: d.kind,
     name: d.name,
     spec: d.spec,
+    metadata: readMetadata(d.metadata),
     source: () => d.positionOf([]),
     positionOf: (p) => d.positionOf(['spec', ...p]),
+    documentPositionOf: (p) => d.positionOf(p),
   }
 }
 

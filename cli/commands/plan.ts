@@ -24,6 +24,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     out: Flags.string({description: 'Save the plan to this file; `cardform apply FILE` then applies exactly it.'}),
     markdown: Flags.boolean({description: 'Print the plan as a pull-request comment (Markdown).', exclusive: ['json']}),
     'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
+    'no-delete': Flags.boolean({description: 'Plan no deletion, invalidation or replacement: such changes are listed as skipped (as apply --no-delete does).'}),
     refresh: trueFalseFlag('Read every live card first (drift detection); --refresh=false plans against state only', true),
     parallelism: parallelismFlag,
     lock: trueFalseFlag('Hold the state lock while planning; --lock=false skips it (read-only, may race an apply)', true),
@@ -36,6 +37,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
       const {runPlan} = await import('../../engine/operations.js')
       const run = await runPlan(ws, {
         refresh: flags.refresh,
+        ...(flags['no-delete'] ? {noDelete: true} : {}),
         parallelism: flags.parallelism,
         lock: flags.lock,
         lockTimeoutMs: parseDuration(flags['lock-timeout']),

@@ -1,6 +1,6 @@
 import {diffLines} from 'diff'
 import {formatPosition} from '../../engine/model/diagnostic.js'
-import type {Action, FieldChange, Plan, Reason, ResourceChange} from '../../engine/model/plan.js'
+import type {Action, FieldChange, Plan, Reason, ResourceChange, SkippedChange} from '../../engine/model/plan.js'
 import {assertNever} from '../../engine/model/plan.js'
 
 /** Shared vocabulary of the plan renderers: markers, words and value formatting. */
@@ -19,7 +19,7 @@ export function actionMarker(action: Action): string {
     case 'import':
       return '='
     case 'forget':
-      return '.'
+      return 'forget'
     case 'no-op':
       return ' '
     default:
@@ -44,7 +44,7 @@ export function actionPhrase(c: ResourceChange): string {
     case 'forget':
       return 'will no longer be managed by cardform (the live card stays)'
     case 'no-op':
-      return 'is unchanged'
+      return c.moved_from ? 'is unchanged' : c.state_updates ? 'is unchanged on WeChat Pay; only state is updated' : 'is unchanged'
     default:
       return assertNever(c.action)
   }
@@ -100,6 +100,17 @@ export function fieldMarker(fc: FieldChange): string {
   return fc.before === undefined ? '+' : fc.after === undefined ? '-' : '~'
 }
 
+/** The line under a card for one state update: what apply records with no API call. */
+export function stateUpdateLine(update: string): string {
+  return `# state only (no API call): ${update}`
+}
+
+/** A sentence for a change that --no-delete left out. */
+export function skippedLine(s: SkippedChange): string {
+  const what = s.action === 'replace' ? 'be replaced' : s.action === 'invalidate' ? 'be invalidated' : 'be deleted'
+  return `${s.address}${s.remote_id ? ` (card ${s.remote_id})` : ''} would ${what}; skipped (--no-delete)`
+}
+
 export function where(c: ResourceChange): string {
   return c.source ? formatPosition(c.source) : ''
 }
@@ -110,6 +121,11 @@ export function summaryLine(plan: Plan): string {
     return plan.applyable ? 'No changes. The live cards match the configuration.' : 'No changes can be planned until the errors above are fixed.'
   }
   const parts = [`${s.create} to create`, `${s.update} to update`, `${s.replace} to replace`, `${s.delete} to delete`, `${s.invalidate} to invalidate`]
+  // Counts added in plan format 1.1, named only when there are some, so the common line stays short.
+  if (s.import) parts.push(`${s.import} to import`)
+  if (s.forget) parts.push(`${s.forget} to forget`)
+  if (s.move) parts.push(`${s.move} to move`)
+  if (s.state_only) parts.push(`${s.state_only} state-only`)
   const irreversible = plan.changes.reduce((n, c) => n + c.irreversible_paths.length, 0)
   return `Plan: ${parts.join(', ')}.` + (irreversible ? ` ${irreversible} irreversible field change${irreversible > 1 ? 's' : ''}.` : '')
 }

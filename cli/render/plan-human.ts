@@ -1,5 +1,6 @@
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, summaryLine, textDiffLines, where} from './plan-common.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, textDiffLines, where} from './plan-common.js'
+import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
 
@@ -11,7 +12,7 @@ import type {Style} from './style.js'
  */
 export function renderPlanHuman(plan: Plan, style: Style): string {
   const out: string[] = []
-  const changed = plan.changes.filter((c) => c.action !== 'no-op')
+  const changed = plan.changes.filter(changesSomething)
 
   const attention = attentionLines(plan, style)
   if (attention.length) out.push(...attention, '')
@@ -23,6 +24,11 @@ export function renderPlanHuman(plan: Plan, style: Style): string {
   if (changed.length) {
     out.push(style.bold('cardform will perform the following actions:'), '')
     for (const c of changed) out.push(...renderChange(c, style), '')
+  }
+  if (plan.skipped?.length) {
+    out.push(style.bold('Left alone (--no-delete):'), '')
+    for (const s of plan.skipped) out.push(style.warning(`  # ${skippedLine(s)}`))
+    out.push('')
   }
   if (plan.diagnostics.length) {
     for (const d of plan.diagnostics) out.push(renderDiagnostic(d, style))
@@ -58,14 +64,18 @@ function attentionLines(plan: Plan, style: Style): string[] {
 }
 
 function renderChange(c: ResourceChange, style: Style): string[] {
-  const color = c.action === 'create' ? style.added : c.action === 'update' ? style.changed : style.removed
+  const color = c.action === 'create' || c.action === 'import' ? style.added : c.action === 'update' || c.action === 'no-op' ? style.changed : style.removed
   const id = c.remote_id ? ` (card ${c.remote_id})` : ''
   const loc = where(c)
-  const lines = [
-    style.bold(`  # ${c.address}${id} ${actionPhrase(c)}: ${reasonPhrase(c.reason)}`) + (loc ? style.dim(`  ${loc}`) : ''),
-    color(`  ${actionMarker(c.action)} ${c.kind} "${c.name}"`),
-  ]
+  const lines: string[] = []
+  if (c.moved_from) lines.push(style.bold(`  # ${c.moved_from} has moved to ${c.address}`) + (loc && c.action === 'no-op' ? style.dim(`  ${loc}`) : ''))
+  if (!(c.moved_from && c.action === 'no-op' && !c.state_updates)) {
+    const why = c.action === 'no-op' ? '' : `: ${reasonPhrase(c.reason)}`
+    lines.push(style.bold(`  # ${c.address}${id} ${actionPhrase(c)}${why}`) + (loc ? style.dim(`  ${loc}`) : ''))
+  }
+  lines.push(color(`  ${c.moved_from && c.action === 'no-op' ? 'moved' : actionMarker(c.action)} ${c.kind} "${c.name}"`))
   for (const fc of c.field_changes) lines.push(...renderField(fc, style, '      '))
+  for (const u of c.state_updates ?? []) lines.push(style.dim(`      ${stateUpdateLine(u)}`))
   if (c.unchanged_count > 0) lines.push(style.dim(`      # (${c.unchanged_count} unchanged field${c.unchanged_count > 1 ? 's' : ''} hidden)`))
   return lines
 }

@@ -1,6 +1,7 @@
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, summaryLine, textDiffLines} from './plan-common.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, textDiffLines} from './plan-common.js'
+import {changesSomething} from '../../engine/plan/compute-plan.js'
 
 /** GitHub refuses comments over 65,536 characters; parts stay under this with room for a header. */
 export const MARKDOWN_PART_LIMIT = 65_000
@@ -47,7 +48,11 @@ export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): str
     head.push('```', '', '</details>', '')
   }
 
-  const sections = plan.changes.filter((c) => c.action !== 'no-op').map((c) => section(c, limit))
+  if (plan.skipped?.length) {
+    head.push('> [!NOTE]', '> Left alone (`--no-delete`):', ...plan.skipped.map((s) => `> - ${escapeMd(skippedLine(s))}`), '')
+  }
+
+  const sections = plan.changes.filter(changesSomething).map((c) => section(c, limit))
   const parts: string[] = []
   let current = head.join('\n')
   for (const s of sections) {
@@ -63,9 +68,13 @@ export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): str
 }
 
 function section(c: ResourceChange, limit: number): string {
-  const title = `${actionMarker(c.action)} ${c.address} ${actionPhrase(c)} (${reasonPhrase(c.reason)})`
+  const moved = c.moved_from ? `moved from ${c.moved_from}; ` : ''
+  const marker = c.moved_from && c.action === 'no-op' ? 'moved' : actionMarker(c.action)
+  const title = `${marker} ${c.address} ${moved}${actionPhrase(c)} (${reasonPhrase(c.reason)})`
   const body: string[] = []
+  if (c.moved_from) body.push(`# ${c.moved_from} has moved to ${c.address}`)
   for (const fc of c.field_changes) body.push(...fieldLines(fc))
+  for (const u of c.state_updates ?? []) body.push(`  ${stateUpdateLine(u)}`)
   if (c.unchanged_count) body.push(`  # ${c.unchanged_count} unchanged fields hidden`)
   let text = [`<details><summary><code>${escapeHtml(title)}</code></summary>`, '', '```diff', ...body, '```', '', '</details>', ''].join('\n')
   if (text.length > limit - 200) {

@@ -2,7 +2,8 @@ import type {Address} from '../model/address.js'
 import {assertNever, type Plan, type ResourceChange, type Step} from '../model/plan.js'
 import type {ResourceState} from '../model/state.js'
 import {fingerprint, valuesEqual} from '../diff/values.js'
-import {splitWriteOnly, type KindWire} from '../plan/compute-plan.js'
+import {changesSomething, type KindWire} from '../plan/compute-plan.js'
+import {nextRecord, type CardMetadata, type NextRecord} from '../plan/state-record.js'
 import {interleaveByKind} from '../plan/refresh.js'
 import type {StateManager} from '../state/state-manager.js'
 import type {CardGateway, RemoteFailure} from './gateway.js'
@@ -14,8 +15,8 @@ export type ApplyEvent =
 
 export interface ApplyOptions {
   plan: Plan
-  /** Desired specs by address (what each change brings the card to). */
-  desired: ReadonlyMap<Address, Record<string, unknown>>
+  /** Desired specs (and the metadata apply records, such as lifecycle) by address: what each change brings the card to. */
+  desired: ReadonlyMap<Address, DesiredSpec>
   state: StateManager
   /** Opened on the first remote call, so an apply that only updates state starts no connection (or emulator). */
   gateway: () => Promise<CardGateway>
@@ -26,6 +27,11 @@ export interface ApplyOptions {
   signal?: AbortSignal
   onEvent?: (e: ApplyEvent) => void
   now?: () => string
+}
+
+export interface DesiredSpec {
+  spec: Record<string, unknown>
+  metadata?: CardMetadata
 }
 
 export interface ApplyOutcome {
@@ -55,7 +61,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? (() => new Date().toISOString())
   // Interleaved by kind so that every API family's rate budget is used at once (see interleaveByKind).
   const queue = interleaveByKind(
-    opts.plan.changes.filter((c) => c.action !== 'no-op' || needsStateSync(opts, c)),
+    opts.plan.changes.filter(changesSomething),
     (c) => c.kind,
   )
   const outcomes: ApplyOutcome[] = []
@@ -85,35 +91,93 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   }
 }
 
-/** A no-op change whose state entry still records fields the spec stopped setting: forget them, no remote call. */
-function needsStateSync(opts: ApplyOptions, c: ResourceChange): boolean {
-  const r = opts.state.doc.resources[c.address]
-  const spec = opts.desired.get(c.address)
-  const wire = opts.wires.get(c.kind)
-  if (!r || !spec || !wire || r.status !== 'created' || !opts.plan.applyable) return false
-  const {readable, writeOnly} = splitWriteOnly(wire.lookup, spec)
-  return c.action === 'no-op' && c.steps.length === 0 && (!valuesEqual(r.applied, readable) || !valuesEqual(r.write_only, writeOnly)) && !c.field_changes.length
+/** The state entry `nextRecord` computes, written onto `r`. */
+function record(r: ResourceState, rec: NextRecord, parts: ReadonlyArray<'applied' | 'write_only' | 'one_way' | 'lifecycle'>): void {
+  for (const p of parts) {
+    if (rec[p] !== undefined) (r as unknown as Record<string, unknown>)[p] = structuredClone(rec[p])
+    else delete (r as unknown as Record<string, unknown>)[p]
+  }
+}
+
+function recordDiffers(r: ResourceState, rec: NextRecord): boolean {
+  return (
+    !valuesEqual(r.applied, rec.applied) ||
+    !valuesEqual(r.write_only, rec.write_only) ||
+    !valuesEqual(r.one_way ?? {}, rec.one_way ?? {}) ||
+    !valuesEqual(r.lifecycle ?? {}, rec.lifecycle ?? {})
+  )
 }
 
 async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () => string): Promise<ApplyOutcome> {
   const {state} = opts
   const wire = opts.wires.get(change.kind)!
-  const spec = opts.desired.get(change.address)
-  const split = spec ? splitWriteOnly(wire.lookup, spec) : undefined
+  const desired = opts.desired.get(change.address)
+  const spec = desired?.spec
   const doc = state.doc
-  let current = doc.resources[change.address]?.status === 'created' ? doc.resources[change.address]?.remote_id : undefined
-  // In a replacement the change's card becomes the new one; remember the old one for the removal step.
   const base: Omit<ApplyOutcome, 'status'> = {address: change.address, action: change.action}
+
+  // A move (metadata.moved_from) only renames the state entry; it is recorded before anything else.
+  if (change.moved_from && doc.resources[change.moved_from] && !doc.resources[change.address]) {
+    const moved = doc.resources[change.moved_from]!
+    delete doc.resources[change.moved_from]
+    doc.resources[change.address] = {...moved, name: change.name, updated_at: now()}
+    const g = doc.generations[change.moved_from]
+    if (g !== undefined) {
+      doc.generations[change.address] = Math.max(g, doc.generations[change.address] ?? 0)
+      delete doc.generations[change.moved_from]
+    }
+    await state.persist()
+  }
+  const prior = doc.resources[change.address] ? structuredClone(doc.resources[change.address]!) : undefined
+  // What state records once the change is made: for an existing card, from its current entry (ignore_changes fields
+  // keep their recorded values); for a card this change creates, from the spec alone.
+  const creates = change.steps.some((s) => s.op === 'create')
+  const rec = spec ? nextRecord(wire, spec, desired?.metadata, creates ? undefined : prior) : undefined
+  let current = doc.resources[change.address]?.status === 'created' ? doc.resources[change.address]?.remote_id : undefined
+
+  if (change.action === 'forget') {
+    delete doc.resources[change.address]
+    await state.persist()
+    return {...base, status: 'done'}
+  }
+  if (change.action === 'import' && rec) {
+    // Recorded before its PATCHes: the card exists whatever happens next. Fields this change is about to set are
+    // left out of `applied`, so if a PATCH fails the next plan still shows them as changes in config.
+    const pending = new Set(change.field_changes.map((c) => c.path.split(/[.[]/)[0]!))
+    const applied = Object.fromEntries(Object.entries(rec.applied).filter(([k]) => !pending.has(k)))
+    const write_only = Object.fromEntries(Object.entries(rec.write_only).filter(([k]) => !pending.has(k)))
+    const generation = (doc.generations[change.address] ?? 0) + 1
+    doc.resources[change.address] = {
+      kind: change.kind,
+      name: change.name,
+      status: 'created',
+      remote_id: change.remote_id!,
+      out_request_no: 'imported',
+      generation,
+      applied,
+      write_only,
+      ...(change.live_fingerprint ? {live_fingerprint: change.live_fingerprint} : {}),
+      ...(rec.lifecycle ? {lifecycle: rec.lifecycle} : {}),
+      updated_at: now(),
+    }
+    doc.generations[change.address] = generation
+    current = change.remote_id
+    await state.persist()
+  }
 
   if (change.steps.length === 0) {
     if (change.action === 'delete' || change.action === 'invalidate') {
       delete doc.resources[change.address] // gone outside cardform: forget it
-    } else if (split) {
+      await state.persist()
+    } else {
       const r = doc.resources[change.address]
-      if (r) Object.assign(r, {applied: split.readable, write_only: split.writeOnly, updated_at: now()})
+      if (r && rec && r.status === 'created' && recordDiffers(r, rec)) {
+        record(r, rec, ['applied', 'write_only', 'one_way', 'lifecycle'])
+        r.updated_at = now()
+        await state.persist()
+      }
     }
-    await state.persist()
-    return {...base, status: 'done'}
+    return {...base, status: 'done', ...(current ? {remoteId: current} : {})}
   }
 
   const gateway = await opts.gateway()
@@ -121,6 +185,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     const started = Date.now()
     // What a create's journal replaced, to put back if the API refuses the create outright.
     const beforeJournal = doc.resources[change.address]
+    let actedOn: string | undefined
     opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
     try {
       switch (step.op) {
@@ -141,10 +206,11 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
             generation,
             // A resumed create sends the journaled body, so the card will hold the journaled spec: record that, and
             // a spec changed since shows in the next plan as a change in config (not as drift).
-            applied: (resumed ? prev?.applied : split?.readable) ?? {},
+            applied: (resumed ? prev?.applied : rec?.applied) ?? {},
             write_only: {},
             create_body: step.body,
             ...(deposedId ? {deposed: deposedId} : {}),
+            ...(rec?.lifecycle ? {lifecycle: rec.lifecycle} : {}),
             updated_at: now(),
           }
           doc.resources[change.address] = entry
@@ -152,6 +218,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           await state.persist()
           const created = await gateway.create(change.kind, step.body, step.out_request_no)
           current = created.remoteId
+          actedOn = created.remoteId
           entry.status = 'created'
           entry.remote_id = created.remoteId
           delete entry.create_body
@@ -161,18 +228,22 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           break
         }
         case 'patch': {
-          const patched = await gateway.patch(change.kind, requireId(current, change), step.body)
+          const id = requireId(current, change)
+          const patched = await gateway.patch(change.kind, id, step.body)
+          actedOn = id
           const r = doc.resources[change.address]!
-          if (split) r.applied = split.readable
+          if (rec) r.applied = structuredClone(rec.applied)
           if (patched.live) r.live_fingerprint = fingerprint(patched.live)
           r.updated_at = now()
           await state.persist()
           break
         }
         case 'rights': {
-          await gateway.setRights(change.kind, requireId(current, change), step.body)
+          const id = requireId(current, change)
+          await gateway.setRights(change.kind, id, step.body)
+          actedOn = id
           const r = doc.resources[change.address]!
-          if (split) r.write_only = split.writeOnly
+          if (rec) r.write_only = structuredClone(rec.write_only)
           r.updated_at = now()
           await state.persist()
           break
@@ -181,6 +252,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         case 'invalidate': {
           const target = step.remote_id ?? requireId(current, change)
           await gateway.remove(change.kind, target, step.op, step.op === 'invalidate' ? step.body : {})
+          actedOn = target
           const r = doc.resources[change.address]
           if (r?.deposed === target) delete r.deposed
           else if (r && (r.remote_id === target || !step.remote_id)) delete doc.resources[change.address]
@@ -190,7 +262,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         default:
           assertNever(step)
       }
-      opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(current ? {remoteId: current} : {}), ms: Date.now() - started})
+      opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), ms: Date.now() - started})
     } catch (e) {
       const failure = gateway.describeFailure(e)
       if (step.op === 'create' && failure.refused && doc.resources[change.address]?.status === 'creating') {
@@ -204,10 +276,11 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     }
   }
   const r = doc.resources[change.address]
-  if (change.reason !== 'create-interrupted' && split && r?.status === 'created' && (!valuesEqual(r.applied, split.readable) || !valuesEqual(r.write_only, split.writeOnly))) {
-    // Fields the spec stopped setting (the API cannot clear them) are no longer managed.
-    r.applied = split.readable
-    r.write_only = split.writeOnly
+  if (change.reason !== 'create-interrupted' && rec && r?.status === 'created' && recordDiffers(r, rec)) {
+    // Fields the spec stopped setting (the API cannot clear them) are no longer managed; lifecycle and one-way
+    // memory as the plan showed.
+    record(r, rec, ['applied', 'write_only', 'one_way', 'lifecycle'])
+    r.updated_at = now()
     await state.persist()
   }
   return {...base, status: 'done', ...(current ? {remoteId: current} : {})}

@@ -18,6 +18,13 @@ export interface ThreeWayInput {
   /** The live card from GET; undefined when not refreshed (the applied values stand in for it). */
   live: Record<string, unknown> | undefined
   lookup: SemanticsLookup
+  /** lifecycle.ignore_changes: paths (and everything under them) neither diffed nor shown as drift. */
+  ignore?: readonly string[]
+  /**
+   * One-way fields known to be switched on (state's memory, `{'rights.show_bonus': true}`), even where neither the
+   * live card (GET cannot return the rights) nor the last-applied spec (the block was removed since) says so.
+   */
+  switchedOn?: Readonly<Record<string, unknown>>
 }
 
 export interface OneWayReversal {
@@ -98,6 +105,7 @@ export function diffThreeWay(input: ThreeWayInput): ThreeWayResult {
   for (const parts of paths) {
     const path = parts.join('.')
     if (inherits(lookup, path, 'serverComputed') || inherits(lookup, path, 'managed')) continue
+    if (input.ignore && input.ignore.some((i) => path === i || path.startsWith(`${i}.`))) continue
     const s = lookup(path)
     const writeOnly = inherits(lookup, path, 'writeOnly')
     const d = getPath(desired, parts)
@@ -141,8 +149,9 @@ export function diffThreeWay(input: ThreeWayInput): ThreeWayResult {
     if (input.applied !== undefined && forcesReplacement(lookup, path, l, target)) change.forces_replacement = true
     if (s?.oneWay) {
       const on = s.oneWay.on
-      if (valuesEqual(l, on) && !valuesEqual(target, on)) {
-        result.reversals.push({path, before: l, after: target})
+      const isOn = valuesEqual(l, on) || (input.switchedOn !== undefined && path in input.switchedOn)
+      if (isOn && !valuesEqual(target, on)) {
+        result.reversals.push({path, before: on, after: target})
         continue
       }
       if (valuesEqual(target, on)) change.irreversible = true

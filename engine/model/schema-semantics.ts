@@ -69,6 +69,8 @@ export interface KindSemantics {
    * one keyword appear.
    */
   fields: Map<string, FieldSemantics>
+  /** Every field path the spec schema declares (`brand`, `brand.brand_id`, …), with or without semantics; array items are not included. */
+  paths: Set<string>
 }
 
 /** A kind schema is missing, unreadable or declares its semantics wrongly. Always cardform's own bug. */
@@ -151,7 +153,15 @@ function readField(nodes: readonly JsonSchema[], where: string): FieldSemantics 
  * Walk the `properties` tree under `spec` (through `$ref` and array `items`). Conditional subschemas (`if`/`then`,
  * `allOf`) are not walked: semantics belong to a field's own declaration, never to a rule about other fields.
  */
-function walkProperties(root: JsonSchema, node: JsonSchema, prefix: string, kind: string, fields: Map<string, FieldSemantics>, depth: number): void {
+function walkProperties(
+  root: JsonSchema,
+  node: JsonSchema,
+  prefix: string,
+  kind: string,
+  fields: Map<string, FieldSemantics>,
+  depth: number,
+  paths?: Set<string>,
+): void {
   if (depth > 32) throw new KindSchemaError(`schema nests deeper than 32 levels (a $ref cycle?): ${kind} spec.${prefix}`)
   const properties = node.properties
   if (properties === undefined) return
@@ -163,7 +173,8 @@ function walkProperties(root: JsonSchema, node: JsonSchema, prefix: string, kind
     const target = resolve(root, raw, where)
     const field = readField(target === raw ? [raw] : [raw, target], where)
     if (Object.keys(field).length > 0) fields.set(fieldPath, field)
-    walkProperties(root, target, fieldPath, kind, fields, depth + 1)
+    paths?.add(fieldPath)
+    walkProperties(root, target, fieldPath, kind, fields, depth + 1, paths)
     if (isObject(target.items)) {
       walkProperties(root, resolve(root, target.items, where), `${fieldPath}[]`, kind, fields, depth + 1)
     }
@@ -195,9 +206,10 @@ export function readKindSemantics(schema: JsonSchema): KindSemantics {
   const specNode = properties.spec
   if (!isObject(specNode)) throw new KindSchemaError(`properties.spec is missing: ${kind}`)
   const fields = new Map<string, FieldSemantics>()
-  walkProperties(schema, resolve(schema, specNode, `${kind} spec`), '', kind, fields, 0)
+  const paths = new Set<string>()
+  walkProperties(schema, resolve(schema, specNode, `${kind} spec`), '', kind, fields, 0, paths)
 
-  const semantics: KindSemantics = {kind: kind as KindName, family: family as Family, remove: remove as RemoveMode, createOnly, fields}
+  const semantics: KindSemantics = {kind: kind as KindName, family: family as Family, remove: remove as RemoveMode, createOnly, fields, paths}
   if (patchResponse !== undefined) semantics.patchResponse = patchResponse
   return semantics
 }
@@ -220,6 +232,13 @@ export function loadKindSchemas(dir: string = schemasDir): Record<KindName, Json
     schemas[kind] = parsed
   }
   return schemas as Record<KindName, JsonSchema>
+}
+
+let cachedDefault: Record<KindName, KindSemantics> | undefined
+
+/** The semantics of the package's own schemas, read once per process. */
+export function defaultKindSemantics(): Record<KindName, KindSemantics> {
+  return (cachedDefault ??= loadKindSemantics())
 }
 
 /** The semantics of every kind, read from `dir` (default: the package's schemas/). */

@@ -1,7 +1,7 @@
 import type {Address} from '../model/address.js'
 import type {Diagnostic} from '../model/diagnostic.js'
 import type {StateDocument} from '../model/state.js'
-import type {LiveRead} from './compute-plan.js'
+import type {DesiredCard, ImportRead, LiveRead} from './compute-plan.js'
 
 export interface LiveReader {
   canRead(kind: string): boolean
@@ -67,4 +67,31 @@ export function interleaveByKind<T>(items: readonly T[], kindOf: (item: T) => st
     for (const g of lists) if (i < g.length) out.push(g[i]!)
   }
   return out
+}
+
+/** The documents whose metadata.import_id must be read: those whose address state does not hold yet. */
+export function importsToRead(desired: readonly DesiredCard[], state: StateDocument | null): DesiredCard[] {
+  return desired.filter((d) => d.metadata?.import_id !== undefined && !state?.resources[d.address])
+}
+
+/**
+ * Read the cards named by metadata.import_id (GET by card_id; the brand family needs the spec's brand_id). A card
+ * that cannot be read (another merchant's or brand's, say) comes back `unreadable`, and the plan says so.
+ */
+export async function readImports(desired: readonly DesiredCard[], reader: LiveReader, parallelism: number): Promise<Map<Address, ImportRead>> {
+  const live = new Map<Address, ImportRead>()
+  const todo = desired.filter((d) => reader.canRead(d.kind))
+  let next = 0
+  const worker = async () => {
+    while (next < todo.length) {
+      const d = todo[next++]!
+      try {
+        live.set(d.address, await reader.read(d.kind, d.metadata!.import_id!, d.spec))
+      } catch (e) {
+        live.set(d.address, {status: 'unreadable', detail: (e as Error).message})
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(parallelism, todo.length))}, worker))
+  return live
 }

@@ -7,6 +7,7 @@ import {schemasDir} from '../paths.js'
 import type {Address} from '../model/address.js'
 import type {Diagnostic} from '../model/diagnostic.js'
 import {PLAN_FORMAT_VERSION, type Plan} from '../model/plan.js'
+import type {CardMetadata} from './state-record.js'
 
 /**
  * A saved plan (`plan --out FILE`): the plan and the desired specs it was computed from, so `apply FILE` applies
@@ -15,7 +16,7 @@ import {PLAN_FORMAT_VERSION, type Plan} from '../model/plan.js'
 export interface SavedPlan {
   file_format: 'cardform-saved-plan'
   plan: Plan
-  desired: Array<{address: Address; kind: string; name: string; spec: Record<string, unknown>}>
+  desired: Array<{address: Address; kind: string; name: string; spec: Record<string, unknown>; metadata?: CardMetadata}>
 }
 
 export class SavedPlanError extends Error {

@@ -23,7 +23,8 @@ export function wireFor(sem: KindSemantics): KindWire {
   const patchOnlyKeys = (spec: Record<string, unknown>) => [
     ...new Set(patchOnly.filter((p) => getPath(spec, p) !== undefined).map((p) => p[0]!)),
   ]
-  const common = {kind: sem.kind, family: sem.family, remove: sem.remove, createOnly: sem.createOnly, lookup, patchOnlyKeys}
+  const oneWay = [...sem.fields].filter(([path, f]) => f.oneWay !== undefined && !path.includes('[]')).map(([path, f]) => ({path, on: f.oneWay!.on}))
+  const common = {kind: sem.kind, family: sem.family, remove: sem.remove, createOnly: sem.createOnly, lookup, patchOnlyKeys, oneWay}
   const sendable = (spec: Record<string, unknown>) => pick(spec, Object.keys(spec))
   /** The create body: everything sendable except the fields only PATCH accepts (sent right after the create). */
   const creatable = (spec: Record<string, unknown>) => withoutPaths(sendable(spec), patchOnly)

@@ -27,6 +27,8 @@ export interface CheckedDocument {
   address: string
   kind: string
   name: string
+  /** The document's `metadata` (name, import_id, moved_from, lifecycle…) after interpolation. */
+  metadata: Record<string, unknown>
   spec: Record<string, unknown>
   docIndex: number
 }
@@ -70,7 +72,8 @@ function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContex
     if (found.some((d) => d.severity === 'error')) return undefined
   }
   if (address === undefined) return undefined
-  return {address, kind: kind!, name: name!, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
+  const metadata = (doc!.metadata ?? {}) as Record<string, unknown>
+  return {address, kind: kind!, name: name!, metadata, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
 }
 
 /**

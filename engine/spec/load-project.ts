@@ -10,6 +10,8 @@ import {LOADER_LIMITS, type LoaderLimits} from './limits.js'
 import {parseYamlDocuments} from './parse-yaml.js'
 import {prepareValue, type Environment} from './prepare-values.js'
 import type {SchemaSet} from './schema-set.js'
+import {defaultKindSemantics, type KindSemantics} from '../model/schema-semantics.js'
+import {didYouMean} from './did-you-mean.js'
 import {positionIn, type FieldPath, type PositionTarget} from './source-map.js'
 import {createSpecValidator, type SpecValidator} from './spec-validator.js'
 
@@ -21,6 +23,8 @@ export interface SpecDocument {
   address: string
   kind: string
   name: string
+  /** The document's `metadata` mapping (name, description, import_id, moved_from, lifecycle), after interpolation. */
+  metadata: Record<string, unknown>
   /** The document's `spec` mapping as plain JS, after `${env:NAME}` interpolation. */
   spec: Record<string, unknown>
   /** File path relative to the project directory, with `/` separators. */
@@ -157,11 +161,48 @@ function collectDocuments(
         })
         continue
       }
+      const problems = checkIgnoreChanges(document)
+      diagnostics.push(...problems)
+      if (problems.length > 0) continue
       firstByAddress.set(document.address, document)
       documents.push(document)
     }
   }
   return {documents, files: checked.map((c) => c.file), diagnostics: sortDiagnostics(diagnostics)}
+}
+
+/**
+ * metadata.lifecycle.ignore_changes names spec fields by dotted path: each must be a field the kind's schema declares
+ * (a misspelt path would silently ignore nothing), and not one the server sets (there is nothing to ignore).
+ */
+function checkIgnoreChanges(document: SpecDocument): Diagnostic[] {
+  const lifecycle = document.metadata.lifecycle as {ignore_changes?: unknown} | undefined
+  const paths = lifecycle?.ignore_changes
+  if (!Array.isArray(paths) || paths.length === 0) return []
+  const semantics = (defaultKindSemantics() as Record<string, KindSemantics | undefined>)[document.kind]
+  if (!semantics) return []
+  const out: Diagnostic[] = []
+  paths.forEach((p, i) => {
+    if (typeof p !== 'string') return
+    const where = {source: document.positionOf(['metadata', 'lifecycle', 'ignore_changes', i]), path: `metadata.lifecycle.ignore_changes[${i}]`, address: document.address}
+    if (!semantics.paths.has(p)) {
+      const known = [...semantics.paths]
+      out.push({
+        severity: 'error',
+        code: 'ignore-changes-unknown-field',
+        message: `${document.address}: ignore_changes names "${p}", which is not a field of ${document.kind} spec${didYouMean(p, known)}`,
+        ...where,
+      })
+    } else if (semantics.fields.get(p)?.serverComputed || semantics.fields.get(p)?.managed) {
+      out.push({
+        severity: 'error',
+        code: 'ignore-changes-server-field',
+        message: `${document.address}: ignore_changes names "${p}", which the ${semantics.fields.get(p)?.managed ? 'cardform' : 'server'} sets; a spec never sets it, so there is nothing to ignore`,
+        ...where,
+      })
+    }
+  })
+  return out
 }
 
 function loadConfig(

@@ -263,14 +263,25 @@ describe('fields the spec stops setting', () => {
     expect(c.steps).toEqual([{op: 'patch', body: {total_quantity: 5000000, code_mode: 'SYSTEM_ALLOCATE'}}])
   })
 
-  it('otherwise stay as they are, with a warning that cardform stops managing them', () => {
+  it('otherwise stay as they are: one warning per field group, placed, and the state update shown in the plan', () => {
     const reader = card(cards, 'bookstore-reader')
-    const dropped = withSpec(reader, (s) => delete s.additional_statement)
+    const dropped = {
+      ...withSpec(reader, (s) => delete s.additional_statement),
+      positionOf: (p: readonly string[]) => ({file: 'cards/bookstore-reader.yaml', line: p.length === 0 ? 5 : 6, column: 3}),
+    }
     const p = plan([dropped], appliedState([reader]), new Map([[reader.address, liveOf(reader)]]))
-    expect(p.has_changes).toBe(false)
-    expect(p.diagnostics.filter((d) => d.code === 'unset-unsupported').map((d) => d.path)).toEqual([
-      'spec.additional_statement.title',
-      'spec.additional_statement.url',
-    ])
+    const warnings = p.diagnostics.filter((d) => d.code === 'unset-unsupported')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.path).toBe('spec.additional_statement')
+    expect(warnings[0]!.message).toContain('additional_statement (additional_statement.title, additional_statement.url)')
+    expect(warnings[0]!.source).toEqual({file: 'cards/bookstore-reader.yaml', line: 6, column: 3})
+    // Apply forgets the fields in state: the plan must say so (a plan of "No changes" followed by an apply that
+    // writes state was a bug).
+    const c = p.changes.find((x) => x.address === reader.address)!
+    expect(c.action).toBe('no-op')
+    expect(c.steps).toEqual([])
+    expect(c.state_updates).toEqual(['additional_statement: no longer managed (the card keeps its value)'])
+    expect(p.has_changes).toBe(true)
+    expect(p.summary.state_only).toBe(1)
   })
 })
