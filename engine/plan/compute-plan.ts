@@ -444,7 +444,8 @@ function planDesired(ctx: Ctx, d: DesiredCard, r: ResourceState | undefined): Re
       address: ctx.address,
     })
   }
-  const updates = stateUpdates(ctx, d, r, diff.changes)
+  // A refused reversal is never applied, so it records nothing either.
+  const updates = stateUpdates(ctx, d, r, [...diff.changes, ...diff.reversals])
   if (diff.changes.length === 0 && finishRemoval.length > 0) {
     return {...common, action: 'replace', reason: 'create-interrupted', replace_paths: [], irreversible_paths: [], destructive: true, steps: finishRemoval, ...updates}
   }
@@ -560,7 +561,7 @@ function reportAbandoned(ctx: Ctx, d: DesiredCard, abandoned: readonly string[])
 }
 
 /** What apply will record in state beyond the field changes' own effect; absent when nothing. */
-function stateUpdates(ctx: Ctx, d: DesiredCard, r: ResourceState, changes: readonly FieldChange[]): {state_updates?: string[]} {
+function stateUpdates(ctx: Ctx, d: DesiredCard, r: ResourceState, changes: ReadonlyArray<{path: string}>): {state_updates?: string[]} {
   const covered = new Set(changes.map((c) => c.path.split(/[.[]/)[0]!))
   const lines = recordDifferences(r, nextRecord(ctx.wire, d.spec, d.metadata, r), covered)
   return lines.length > 0 ? {state_updates: lines} : {}
