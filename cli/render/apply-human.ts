@@ -26,7 +26,11 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
   const r = run.result!
   if (run.accepted) {
     const {modified, removed} = run.accepted
-    const what = modified.length + removed.length === 0 ? 'nothing to record' : `${modified.length} card${modified.length === 1 ? '' : 's'} recorded with their live values, ${removed.length} deleted outside cardform removed from state`
+    const cards = (n: number) => `${n} card${n === 1 ? '' : 's'}`
+    const what =
+      modified.length + removed.length === 0
+        ? 'nothing to record'
+        : `${cards(modified.length)} recorded with ${modified.length === 1 ? 'its' : 'their'} live values, ${cards(removed.length)} deleted outside cardform removed from state`
     lines.push('', style.bold(`${style.added('Refresh-only apply complete')}: ${what}; no card was changed.`))
     if (run.state && r.done > 0) lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
     return lines.join('\n') + '\n'
