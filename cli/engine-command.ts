@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from './base-command.js'
+import {BaseCommand, EXIT} from './base-command.js'
 import {renderDiagnostic} from './render/diagnostics.js'
 import type {Diagnostic} from '../engine/model/diagnostic.js'
+import type {PlanScope} from '../engine/operations.js'
 import type {Workspace} from '../engine/workspace.js'
 
 const REMOTE_CODES: Record<string, string> = {
@@ -42,6 +43,27 @@ export const parallelismFlag = Flags.integer({
   max: 100,
 })
 
+/** `--target ADDR` / `--exclude ADDR`: repeatable `Kind.glob` patterns (checked by EngineCommand.planScope). */
+function addressPatternFlag(description: string) {
+  return Flags.string({
+    description,
+    multiple: true,
+    // One value per flag, so `apply --target X plan.json` never takes the file for a second pattern.
+    multipleNonGreedy: true,
+    helpValue: 'Kind.name',
+  })
+}
+
+export const targetFlag = addressPatternFlag(
+  'Plan only the cards whose address matches (Kind.name; * and ? as wildcards; repeatable). For exceptional situations, not routine use.',
+)
+
+export const excludeFlag = addressPatternFlag('Leave out the cards whose address matches (Kind.name; * and ? as wildcards; repeatable).')
+
+export const refreshOnlyFlag = Flags.boolean({
+  description: 'Only read the live cards and show how they differ from state; apply --refresh-only records the live values in state, with no API write.',
+})
+
 /**
  * A command that opens the project (specs, state, API). Spec problems are printed as diagnostics; setup and remote
  * problems as one `error[code]: message` line. Exit status 1 for both.
@@ -59,6 +81,25 @@ export abstract class EngineCommand extends BaseCommand {
       return await body(workspace)
     } finally {
       await workspace.close()
+    }
+  }
+
+  /** --target, --exclude and --refresh-only as the engine takes them; a malformed pattern is a usage error (exit 2). */
+  protected async planScope(flags: {target?: string[] | undefined; exclude?: string[] | undefined; 'refresh-only'?: boolean; refresh?: boolean}): Promise<PlanScope> {
+    const {patternProblem} = await import('../engine/plan/targeting.js')
+    for (const [flag, patterns] of [['--target', flags.target], ['--exclude', flags.exclude]] as const) {
+      for (const p of patterns ?? []) {
+        const problem = patternProblem(p)
+        if (problem) this.error(`${flag} ${problem}`, {exit: EXIT.usage})
+      }
+    }
+    if (flags['refresh-only'] && flags.refresh === false) {
+      this.error('--refresh-only reads the live cards: it cannot be combined with --refresh=false', {exit: EXIT.usage})
+    }
+    return {
+      ...(flags.target?.length ? {targets: flags.target} : {}),
+      ...(flags.exclude?.length ? {excludes: flags.exclude} : {}),
+      ...(flags['refresh-only'] ? {mode: 'refresh-only' as const} : {}),
     }
   }
 

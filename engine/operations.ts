@@ -1,17 +1,28 @@
 import {randomUUID} from 'node:crypto'
 import type {Address} from './model/address.js'
 import type {Diagnostic} from './model/diagnostic.js'
-import type {Plan} from './model/plan.js'
+import type {Plan, PlanMode} from './model/plan.js'
 import {emptyState, type StateDocument} from './model/state.js'
 import {applyPlan, type ApplyEvent, type ApplyResult, type DesiredSpec} from './apply/apply-plan.js'
-import {computePlan, type DesiredCard, type ImportRead} from './plan/compute-plan.js'
+import {acceptSavedDrift, savedPlanConflicts} from './apply/refresh-only-apply.js'
+import {computePlan, type DesiredCard, type ImportRead, type LiveRead} from './plan/compute-plan.js'
 import {importsToRead, readImports, refreshLive} from './plan/refresh.js'
+import {annotateDrift, computeRefreshOnlyPlan} from './plan/refresh-only.js'
+import {selectCards} from './plan/targeting.js'
 import {readSavedPlan, staleReasons, writeSavedPlan, type SavedPlan} from './plan/saved-plan.js'
 import {StateManager} from './state/state-manager.js'
 import {packageVersion} from './providers/wechatpay/client.js'
 import type {Workspace} from './workspace.js'
 
-export interface PlanOptions {
+/** What a plan considers and how: --target/--exclude patterns and --refresh-only. */
+export interface PlanScope {
+  targets?: string[]
+  excludes?: string[]
+  /** refresh-only: only the live cards' differences from state; no config change is planned. */
+  mode?: PlanMode
+}
+
+export interface PlanOptions extends PlanScope {
   refresh: boolean
   /** --no-delete: removals and replacements are listed as skipped, never planned. */
   noDelete?: boolean
@@ -40,36 +51,48 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
   }
 }
 
-async function planWithState(ws: Workspace, state: StateDocument | null, opts: {refresh: boolean; parallelism: number; noDelete?: boolean}): Promise<PlanRun> {
-  let live = new Map()
+/**
+ * Refresh and plan the selected cards. `state` is the full document and stays so (apply writes it back); only a copy
+ * narrowed to the targeted cards is refreshed and planned.
+ */
+async function planWithState(
+  ws: Workspace,
+  state: StateDocument | null,
+  opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean},
+): Promise<PlanRun & {live: ReadonlyMap<Address, LiveRead>}> {
+  const scope = selectCards(ws.desired, state, opts.targets ?? [], opts.excludes ?? [])
+  const refreshOnly = opts.mode === 'refresh-only'
+  const refresh = opts.refresh || refreshOnly
+  let live = new Map<Address, LiveRead>()
   let imports = new Map<Address, ImportRead>()
-  const diagnostics: Diagnostic[] = []
-  if (opts.refresh && state && Object.keys(state.resources).length > 0) {
-    const refreshed = await refreshLive(state, await ws.gateway(), opts.parallelism)
+  const diagnostics: Diagnostic[] = [...scope.diagnostics]
+  if (refresh && scope.state && Object.keys(scope.state.resources).length > 0) {
+    const refreshed = await refreshLive(scope.state, await ws.gateway(), opts.parallelism)
     live = refreshed.live
     diagnostics.push(...refreshed.diagnostics)
   }
-  const wanted = importsToRead(ws.desired, state)
-  if (opts.refresh && wanted.length > 0) {
-    imports = await readImports(wanted, await ws.gateway(), opts.parallelism)
-  }
-  const plan = computePlan({
+  const wanted = refreshOnly ? [] : importsToRead(scope.desired, state)
+  if (refresh && wanted.length > 0) imports = await readImports(wanted, await ws.gateway(), opts.parallelism)
+  const input = {
     imports,
     ...(opts.noDelete ? {noDelete: true} : {}),
-    desired: ws.desired,
-    state,
+    state: scope.state,
     lineage: state?.lineage ?? randomUUID(),
     live,
-    refreshed: opts.refresh,
+    refreshed: refresh,
     wires: ws.wires,
     version: packageVersion(),
     now: new Date().toISOString(),
-  })
+  }
+  const plan = annotateDrift(refreshOnly ? computeRefreshOnlyPlan(input) : computePlan({...input, desired: scope.desired}), live)
+  plan.mode = refreshOnly ? 'refresh-only' : 'normal'
+  if (opts.targets?.length) plan.targets = opts.targets
+  if (opts.excludes?.length) plan.excludes = opts.excludes
   if (diagnostics.length) {
     plan.diagnostics.unshift(...diagnostics)
     plan.applyable = !plan.diagnostics.some((d) => d.severity === 'error')
   }
-  return {plan, desired: ws.desired, state}
+  return {plan, desired: scope.desired, state, live}
 }
 
 function toSaved(run: PlanRun): SavedPlan {
@@ -80,7 +103,7 @@ function toSaved(run: PlanRun): SavedPlan {
   }
 }
 
-export interface ApplyOptions {
+export interface ApplyOptions extends PlanScope {
   /** Apply this saved plan instead of planning now. */
   planFile?: string
   autoApprove: boolean
@@ -107,6 +130,8 @@ export interface ApplyRun {
   result?: ApplyResult
   /** The state after apply (serial and lineage for the summary). */
   state?: StateDocument
+  /** apply --refresh-only: the cards whose live values were recorded in state, and those removed from it. */
+  accepted?: {modified: Address[]; removed: Address[]}
 }
 
 /**
@@ -121,15 +146,22 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
     let desired: Map<Address, DesiredSpec>
     const refused: Diagnostic[] = []
     const fromFile = opts.planFile !== undefined
+    let live: ReadonlyMap<Address, LiveRead> = new Map()
     if (opts.planFile) {
       const saved = await readSavedPlan(opts.planFile)
       plan = saved.plan
       desired = new Map(saved.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
-      refused.push(...(await checkStale(ws, saved, state)))
+      refused.push(...savedPlanConflicts(plan, opts, opts.planFile))
+      if (refused.length === 0) {
+        const stale = await checkStale(ws, saved, state)
+        refused.push(...stale.diagnostics)
+        live = stale.live
+      }
       opts.onPlan?.(plan)
     } else {
-      const run = await planWithState(ws, state, {refresh: opts.refresh, parallelism: opts.parallelism, ...(opts.noDelete ? {noDelete: true} : {})})
+      const run = await planWithState(ws, state, opts)
       plan = run.plan
+      live = run.live
       desired = new Map(run.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
       opts.onPlan?.(plan)
     }
@@ -145,6 +177,7 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       }
     }
     if (refused.length > 0) return {plan, refused}
+    if (plan.mode === 'refresh-only') return {plan, refused, ...(await acceptSavedDrift(ws, state, plan, live))}
 
     const doc = state ?? emptyState(plan.lineage, packageVersion())
     const manager = new StateManager(ws.store, doc)
@@ -204,12 +237,14 @@ function gates(plan: Plan, opts: ApplyOptions, fromFile: boolean): Diagnostic[] 
   return out
 }
 
-async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument | null): Promise<Diagnostic[]> {
+async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument | null): Promise<{diagnostics: Diagnostic[]; live: ReadonlyMap<Address, LiveRead>}> {
   const touched = new Set(saved.plan.changes.filter((c) => c.live_fingerprint).map((c) => c.address))
+  // A refresh-only plan records live values: every card it accepts is read again, to refuse values nobody reviewed.
+  if (saved.plan.mode === 'refresh-only') for (const d of saved.plan.drift) touched.add(d.address)
   const fingerprints = new Map<Address, string | 'gone'>()
   const prior = staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)
-  if (prior.length > 0 || touched.size === 0) return prior
+  if (prior.length > 0 || touched.size === 0) return {diagnostics: prior, live: new Map()}
   const {live, diagnostics} = await refreshLive(state, await ws.gateway(), 10, touched)
   for (const [address, read] of live) fingerprints.set(address, read.status === 'gone' ? 'gone' : read.fingerprint)
-  return [...diagnostics, ...staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)]
+  return {diagnostics: [...diagnostics, ...staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)], live}
 }

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration, trueFalseFlag} from '../engine-command.js'
+import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class ApplyCommand extends EngineCommand {
@@ -11,6 +11,9 @@ Replacing, deleting or invalidating a card takes it away from every member who h
 --allow-destroy. Switching on balance or rights display can never be undone: apply refuses unless \
 --allow-irreversible, or the change comes from a saved plan that showed it.
 
+With --target/--exclude, only the matching cards are planned and applied. With --refresh-only, apply changes no \
+card: it records the live values of cards changed outside cardform in state, and forgets cards deleted outside it.
+
 State is saved after every remote call; an interrupted apply is completed by the next one. Exit status 0 when \
 everything was applied, 1 otherwise.`
 
@@ -18,6 +21,8 @@ everything was applied, 1 otherwise.`
     {description: 'Plan, review and confirm interactively.', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'CI: apply the plan reviewed in the pull request.', command: '<%= config.bin %> <%= command.id %> plan.json'},
     {description: 'Non-interactive, including irreversible switches.', command: '<%= config.bin %> <%= command.id %> --auto-approve --allow-irreversible'},
+    {description: 'Apply one card only.', command: '<%= config.bin %> <%= command.id %> --target MemberCard.coffee-member'},
+    {description: 'Accept changes made in the merchant console into state.', command: '<%= config.bin %> <%= command.id %> --refresh-only --auto-approve'},
   ]
 
   static override args = {
@@ -31,12 +36,16 @@ everything was applied, 1 otherwise.`
     'no-delete': Flags.boolean({description: 'Never delete, invalidate or replace a card: cards removed from the config stay live and in state, listed as skipped.'}),
     'fail-fast': Flags.boolean({description: 'Stop starting new cards after the first failure.'}),
     refresh: trueFalseFlag('Read every live card before planning', true),
+    'refresh-only': refreshOnlyFlag,
+    target: targetFlag,
+    exclude: excludeFlag,
     parallelism: parallelismFlag,
     'lock-timeout': lockTimeoutFlag,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ApplyCommand)
+    const scope = await this.planScope(flags)
     const style = this.styleFor(flags)
     const [{renderPlanHuman}, {renderApplyEvent, renderApplySummary}] = await Promise.all([
       import('../render/plan-human.js'),
@@ -67,6 +76,7 @@ everything was applied, 1 otherwise.`
         signal: interrupt.signal,
         lockTimeoutMs: parseDuration(flags['lock-timeout']),
         refresh: flags.refresh,
+        ...scope,
         onEvent: (e) => {
           const line = renderApplyEvent(e, style)
           if (line) this.log(line)
@@ -85,7 +95,8 @@ everything was applied, 1 otherwise.`
     const rl = createInterface({input: process.stdin, output: process.stdout})
     try {
       const warn = plan.has_destructive || plan.has_irreversible ? ' Some changes cannot be undone (see above).' : ''
-      const answer = await rl.question(`Do you want to apply these changes?${warn} Only 'yes' will be accepted: `)
+      const question = plan.mode === 'refresh-only' ? 'Do you want to record these live values in state?' : `Do you want to apply these changes?${warn}`
+      const answer = await rl.question(`${question} Only 'yes' will be accepted: `)
       return answer.trim() === 'yes'
     } finally {
       rl.close()

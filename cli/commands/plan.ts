@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {EngineCommand, lockTimeoutFlag, parallelismFlag, parseDuration, trueFalseFlag} from '../engine-command.js'
+import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class PlanCommand extends EngineCommand {
@@ -7,7 +7,10 @@ export default class PlanCommand extends EngineCommand {
   static override description = `Reads the card specs, the state and (unless --refresh=false) every live card, and prints the plan: \
 irreversible and destructive changes first, then drift (changes made outside cardform), then each card's field changes.
 
-Exit status: 0 success (with --detailed-exitcode: 0 no changes, 2 changes), 1 error.
+With --target/--exclude, only the matching cards are read and planned. With --refresh-only, only the live cards' \
+differences from state are shown (no change to the cards is planned); apply --refresh-only records them in state.
+
+Exit status: 0 success (with --detailed-exitcode: 0 no changes, 2 changes, or with --refresh-only 2 drift), 1 error.
 With --json, prints the plan document (schemas/plan.schema.json). With --markdown, prints a pull-request comment; \
 when it is longer than 65,000 characters it is split into parts separated by a line <!-- cardform:split -->.`
 
@@ -16,6 +19,8 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     {description: 'Save the plan for a later apply of exactly these changes.', command: '<%= config.bin %> <%= command.id %> --out plan.json'},
     {description: 'CI: fail the job when there is drift or a pending change.', command: '<%= config.bin %> <%= command.id %> --detailed-exitcode'},
     {description: 'A pull-request comment.', command: '<%= config.bin %> <%= command.id %> --markdown > comment.md'},
+    {description: 'Plan only the fitness brand cards.', command: "<%= config.bin %> <%= command.id %> --target 'BrandMemberCard.fitness-*'"},
+    {description: 'CI: fail when a card was changed outside cardform.', command: '<%= config.bin %> <%= command.id %> --refresh-only --detailed-exitcode'},
   ]
 
   static override enableJsonFlag = true
@@ -26,6 +31,9 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
     'no-delete': Flags.boolean({description: 'Plan no deletion, invalidation or replacement: such changes are listed as skipped (as apply --no-delete does).'}),
     refresh: trueFalseFlag('Read every live card first (drift detection); --refresh=false plans against state only', true),
+    'refresh-only': refreshOnlyFlag,
+    target: targetFlag,
+    exclude: excludeFlag,
     parallelism: parallelismFlag,
     lock: trueFalseFlag('Hold the state lock while planning; --lock=false skips it (read-only, may race an apply)', true),
     'lock-timeout': lockTimeoutFlag,
@@ -33,6 +41,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
 
   async run(): Promise<Plan | undefined> {
     const {flags} = await this.parse(PlanCommand)
+    const scope = await this.planScope(flags)
     const plan = await this.withWorkspace(flags.dir, async (ws) => {
       const {runPlan} = await import('../../engine/operations.js')
       const run = await runPlan(ws, {
@@ -42,6 +51,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
         lock: flags.lock,
         lockTimeoutMs: parseDuration(flags['lock-timeout']),
         ...(flags.out ? {out: flags.out} : {}),
+        ...scope,
       })
       return run.plan
     })
@@ -52,7 +62,8 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     } else if (!this.jsonEnabled()) {
       const {renderPlanHuman} = await import('../render/plan-human.js')
       process.stdout.write(renderPlanHuman(plan, this.styleFor(flags)))
-      if (flags.out) this.log(`\nSaved the plan to ${flags.out}. Apply exactly it with: cardform apply ${flags.out}`)
+      const refreshOnly = flags['refresh-only'] ? '--refresh-only ' : ''
+      if (flags.out) this.log(`\nSaved the plan to ${flags.out}. Apply exactly it with: cardform apply ${refreshOnly}${flags.out}`)
     }
     // Set only now, after all output is written: the process exits with it once stdout has drained.
     process.exitCode = !plan.applyable ? 1 : flags['detailed-exitcode'] && plan.has_changes ? 2 : 0

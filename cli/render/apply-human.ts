@@ -24,6 +24,17 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
     return lines.join('\n') + '\n'
   }
   const r = run.result!
+  if (run.accepted) {
+    const {modified, removed} = run.accepted
+    const cards = (n: number) => `${n} card${n === 1 ? '' : 's'}`
+    const what =
+      modified.length + removed.length === 0
+        ? 'nothing to record'
+        : `${cards(modified.length)} recorded with ${modified.length === 1 ? 'its' : 'their'} live values, ${cards(removed.length)} deleted outside cardform removed from state`
+    lines.push('', style.bold(`${style.added('Refresh-only apply complete')}: ${what}; no card was changed.`))
+    if (run.state && r.done > 0) lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
+    return lines.join('\n') + '\n'
+  }
   const failed = r.outcomes.filter((o) => o.status === 'failed')
   if (failed.length) {
     lines.push('', style.error('Failed:'))
@@ -37,6 +48,9 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
   const verdict = failed.length ? style.error('Apply finished with errors') : r.interrupted ? style.warning('Apply interrupted') : style.added('Apply complete')
   lines.push('', style.bold(`${verdict}: ${r.done} card${r.done === 1 ? '' : 's'} changed, ${r.failed} failed${skipped}.`))
   if (run.state) lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
+  if (run.plan.targets?.length || run.plan.excludes?.length) {
+    lines.push(style.warning('Resource targeting was in effect: only the selected cards were applied; run a full plan to see what else is pending.'))
+  }
   if (r.interrupted) lines.push(style.warning('Interrupted: calls in flight were finished and recorded; run apply again to do the rest.'))
   if (failed.length) lines.push('Run apply again to retry: finished steps are recorded in state and are not repeated.')
   return lines.join('\n') + '\n'

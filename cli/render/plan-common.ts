@@ -117,6 +117,7 @@ export function where(c: ResourceChange): string {
 
 export function summaryLine(plan: Plan): string {
   const s = plan.summary
+  if (plan.mode === 'refresh-only') return refreshOnlySummaryLine(plan)
   if (!plan.has_changes) {
     return plan.applyable ? 'No changes. The live cards match the configuration.' : 'No changes can be planned until the errors above are fixed.'
   }
@@ -128,4 +129,19 @@ export function summaryLine(plan: Plan): string {
   if (s.state_only) parts.push(`${s.state_only} state-only`)
   const irreversible = plan.changes.reduce((n, c) => n + c.irreversible_paths.length, 0)
   return `Plan: ${parts.join(', ')}.` + (irreversible ? ` ${irreversible} irreversible field change${irreversible > 1 ? 's' : ''}.` : '')
+}
+
+function refreshOnlySummaryLine(plan: Plan): string {
+  if (!plan.applyable) return 'Refresh-only: nothing can be recorded until the errors above are fixed.'
+  const n = plan.drift.length
+  if (n === 0) return 'No drift: the live cards match the state.'
+  const deleted = plan.drift.filter((d) => d.type === 'deleted').length
+  const gone = deleted === 0 ? '' : ` ${deleted === n ? (n === 1 ? 'It was' : 'They were') : `${deleted} of them ${deleted === 1 ? 'was' : 'were'}`} deleted and ${deleted === 1 ? 'leaves' : 'leave'} the state.`
+  return `Refresh-only: ${n} card${n === 1 ? '' : 's'} changed outside cardform; apply --refresh-only records their live values in state.${gone}`
+}
+
+/** The --target/--exclude patterns a plan was limited to (each formatted by `code`), or undefined for a full plan. */
+export function targetingLine(plan: Plan, code: (flag: string) => string = (f) => f): string | undefined {
+  const flags = [...(plan.targets ?? []).map((t) => `--target ${t}`), ...(plan.excludes ?? []).map((e) => `--exclude ${e}`)]
+  return flags.length ? `Targeted plan (${flags.map(code).join(' ')}): cards outside it were neither read nor planned.` : undefined
 }

@@ -1,5 +1,5 @@
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, textDiffLines, where} from './plan-common.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
@@ -35,6 +35,8 @@ export function renderPlanHuman(plan: Plan, style: Style): string {
     out.push('')
   }
   out.push(style.bold(summaryLine(plan)))
+  const targeting = targetingLine(plan)
+  if (targeting) out.push(style.warning(targeting))
   if (!plan.refreshed) out.push(style.warning('Live cards were not read (--refresh=false): drift is not shown.'))
   return out.join('\n') + '\n'
 }

@@ -1,6 +1,6 @@
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, textDiffLines} from './plan-common.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 
 /** GitHub refuses comments over 65,536 characters; parts stay under this with room for a header. */
@@ -13,6 +13,8 @@ export const MARKDOWN_PART_LIMIT = 65_000
  */
 export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): string[] {
   const head: string[] = ['## cardform plan', '', `**${summaryLine(plan)}**`, '']
+  const targeting = targetingLine(plan, (f) => `\`${f}\``)
+  if (targeting) head.push(targeting, '')
   head.push('| action | count |', '| --- | ---: |')
   // The six counts of format 1.0 always; the later ones (import, forget, move, state-only) only when not zero.
   const always = new Set(['create', 'update', 'replace', 'delete', 'invalidate', 'no_op'])

@@ -93,5 +93,15 @@ export function staleReasons(
     if (now === 'gone') stale(`${c.address}: card ${c.remote_id} was deleted since the plan was made`, c.address)
     else if (now !== c.live_fingerprint) stale(`${c.address}: card ${c.remote_id} changed since the plan was made (it was modified outside cardform)`, c.address)
   }
+  // A refresh-only plan records the live values it showed: a card that moved since would record values nobody saw.
+  if (plan.mode === 'refresh-only') {
+    for (const d of plan.drift) {
+      const now = liveFingerprints.get(d.address)
+      if (now === undefined) continue
+      if (d.type === 'deleted' && now !== 'gone') stale(`${d.address}: card ${d.remote_id} exists again since the plan was made`, d.address)
+      else if (d.type === 'modified' && now === 'gone') stale(`${d.address}: card ${d.remote_id} was deleted since the plan was made`, d.address)
+      else if (d.type === 'modified' && now !== d.live_fingerprint) stale(`${d.address}: card ${d.remote_id} changed again since the plan was made`, d.address)
+    }
+  }
   return out
 }
