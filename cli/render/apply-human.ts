@@ -11,7 +11,7 @@ export function renderApplyEvent(e: ApplyEvent, style: Style): string | undefine
     case 'step-done':
       return `${style.added('✓')} ${e.address}: ${e.op} done${e.remoteId ? ` (card ${e.remoteId})` : ''} ${style.dim(`${e.ms}ms`)}`
     case 'step-failed':
-      return `${style.error('✗')} ${e.address}: ${e.op} failed: ${e.failure.message}`
+      return `${style.error('✗')} ${e.address}: ${e.op} failed${e.remoteId ? ` (card ${e.remoteId})` : ''}: ${e.failure.message}`
   }
 }
 

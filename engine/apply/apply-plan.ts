@@ -9,8 +9,13 @@ import type {CardGateway, RemoteFailure} from './gateway.js'
 
 export type ApplyEvent =
   | {type: 'step-start'; address: Address; op: Step['op']}
+  /**
+   * `remoteId` is the card the step acted on: the new card for a create, and for the removal that ends a
+   * replacement the old card (not the change's new one).
+   */
   | {type: 'step-done'; address: Address; op: Step['op']; remoteId?: string; ms: number}
-  | {type: 'step-failed'; address: Address; op: Step['op']; failure: RemoteFailure}
+  /** `remoteId` as for step-done, when the card is known (a failed create has none). */
+  | {type: 'step-failed'; address: Address; op: Step['op']; remoteId?: string; failure: RemoteFailure}
 
 export interface ApplyOptions {
   plan: Plan
@@ -121,6 +126,9 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     const started = Date.now()
     // What a create's journal replaced, to put back if the API refuses the create outright.
     const beforeJournal = doc.resources[change.address]
+    // The card this step acted on, for its progress line: the change's card, except for the removal of a replaced
+    // card, which acts on the old one (the change's card is by then the new one).
+    let actedOn: string | undefined
     opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
     try {
       switch (step.op) {
@@ -180,6 +188,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         case 'delete':
         case 'invalidate': {
           const target = step.remote_id ?? requireId(current, change)
+          actedOn = target
           await gateway.remove(change.kind, target, step.op, step.op === 'invalidate' ? step.body : {})
           const r = doc.resources[change.address]
           if (r?.deposed === target) delete r.deposed
@@ -190,7 +199,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         default:
           assertNever(step)
       }
-      opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(current ? {remoteId: current} : {}), ms: Date.now() - started})
+      actedOn ??= current
+      opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), ms: Date.now() - started})
     } catch (e) {
       const failure = gateway.describeFailure(e)
       if (step.op === 'create' && failure.refused && doc.resources[change.address]?.status === 'creating') {
@@ -199,7 +209,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         else delete doc.resources[change.address]
         await state.persist()
       }
-      opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, failure})
+      if (step.op !== 'create') actedOn ??= current
+      opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), failure})
       return {...base, status: 'failed', failedStep: step.op, failure, ...(current ? {remoteId: current} : {})}
     }
   }
