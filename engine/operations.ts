@@ -16,7 +16,7 @@ export interface PlanOptions {
   parallelism: number
   lock: boolean
   lockTimeoutMs: number
-  /** Write the plan (with its desired specs) here for `apply FILE`. */
+  /** Write the plan (with its desired specs) here for `apply FILE`; a plan with errors is not written. */
   out?: string
 }
 
@@ -24,6 +24,8 @@ export interface PlanRun {
   plan: Plan
   desired: DesiredCard[]
   state: StateDocument | null
+  /** Where the plan was saved (`out`); absent when it was not asked for, or refused because the plan has errors. */
+  savedTo?: string
 }
 
 /** Refresh and plan. Holds the state lock while reading, unless told not to. */
@@ -31,7 +33,11 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
   const lock = opts.lock ? await ws.store.lock('plan', opts.lockTimeoutMs) : undefined
   try {
     const run = await planWithState(ws, await ws.store.read(), opts)
-    if (opts.out) await writeSavedPlan(opts.out, toSaved(run))
+    // A plan with errors cannot be applied, so it is not saved: `apply FILE` would only refuse it.
+    if (opts.out && run.plan.applyable) {
+      await writeSavedPlan(opts.out, toSaved(run))
+      return {...run, savedTo: opts.out}
+    }
     return run
   } finally {
     if (lock) await ws.store.unlock(lock.id)
