@@ -154,7 +154,8 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       ...(opts.signal ? {signal: opts.signal} : {}),
       ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
     })
-    if (!state && doc.serial === 0) await manager.persist() // a first apply with nothing to do still records the state
+    // A first apply with nothing to do still records the state (unless writing it already failed: the summary says so).
+    if (!state && doc.serial === 0 && !result.stateWriteFailure) await manager.persist()
     return {plan, refused, result, state: doc}
   } finally {
     await ws.store.unlock(lock.id)

@@ -49,6 +49,12 @@ export interface ApplyResult {
   skipped: number
   /** True when the run was interrupted (the signal fired) before every card was started. */
   interrupted: boolean
+  /**
+   * Set when the last state write failed (e.g. `lock-lost`): what happened since `lastSerial` is not recorded in
+   * state, and no card was started after it. `lastSerial` is the last serial this apply wrote, absent when it wrote
+   * none.
+   */
+  stateWriteFailure?: {message: string; code?: string; lastSerial?: number}
 }
 
 /**
@@ -70,23 +76,38 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     for (;;) {
       const change = queue.shift()
       if (!change) return
-      if (stop || opts.signal?.aborted) {
+      // Once the state cannot be written, no new card is started: nothing it did could be recorded.
+      if (stop || opts.signal?.aborted || opts.state.writeFailure) {
         outcomes.push({address: change.address, action: change.action, status: 'skipped'})
         continue
       }
-      const outcome = await applyChange(opts, change, now)
+      // A state write outside a remote step (forgetting a card, a no-op's sync) fails the card, not the whole apply.
+      const outcome = await applyChange(opts, change, now).catch(
+        (e: unknown): ApplyOutcome => ({address: change.address, action: change.action, status: 'failed', failure: {message: (e as Error).message ?? String(e), refused: false}}),
+      )
       outcomes.push(outcome)
       if (outcome.status === 'failed' && opts.failFast) stop = true
     }
   }
   await Promise.all(Array.from({length: Math.max(1, Math.min(opts.parallelism, queue.length))}, worker))
   outcomes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  const writeFailure = opts.state.writeFailure
   return {
     outcomes,
     failed: outcomes.filter((o) => o.status === 'failed').length,
     done: outcomes.filter((o) => o.status === 'done').length,
     skipped: outcomes.filter((o) => o.status === 'skipped').length,
     interrupted: opts.signal?.aborted === true && outcomes.some((o) => o.status === 'skipped'),
+    ...(writeFailure ? {stateWriteFailure: describeWriteFailure(writeFailure, opts.state)} : {}),
+  }
+}
+
+function describeWriteFailure(e: Error, state: StateManager): NonNullable<ApplyResult['stateWriteFailure']> {
+  const code = (e as {code?: unknown}).code
+  return {
+    message: e.message,
+    ...(typeof code === 'string' ? {code} : {}),
+    ...(state.writes > 0 ? {lastSerial: state.doc.serial} : {}),
   }
 }
 
