@@ -29,7 +29,7 @@ export interface PlanOptions extends PlanScope {
   parallelism: number
   lock: boolean
   lockTimeoutMs: number
-  /** Write the plan (with its desired specs) here for `apply FILE`. */
+  /** Write the plan (with its desired specs) here for `apply FILE`; a plan with errors is not written. */
   out?: string
 }
 
@@ -37,6 +37,8 @@ export interface PlanRun {
   plan: Plan
   desired: DesiredCard[]
   state: StateDocument | null
+  /** Where the plan was saved (`out`); absent when it was not asked for, or refused because the plan has errors. */
+  savedTo?: string
 }
 
 /** Refresh and plan. Holds the state lock while reading, unless told not to. */
@@ -44,7 +46,11 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
   const lock = opts.lock ? await ws.store.lock('plan', opts.lockTimeoutMs) : undefined
   try {
     const run = await planWithState(ws, await ws.store.read(), opts)
-    if (opts.out) await writeSavedPlan(opts.out, toSaved(run))
+    // A plan with errors cannot be applied, so it is not saved: `apply FILE` would only refuse it.
+    if (opts.out && run.plan.applyable) {
+      await writeSavedPlan(opts.out, toSaved(run))
+      return {...run, savedTo: opts.out}
+    }
     return run
   } finally {
     if (lock) await ws.store.unlock(lock.id)
@@ -192,7 +198,8 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       ...(opts.signal ? {signal: opts.signal} : {}),
       ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
     })
-    if (!state && doc.serial === 0) await manager.persist() // a first apply with nothing to do still records the state
+    // A first apply with nothing to do still records the state (unless writing it already failed: the summary says so).
+    if (!state && doc.serial === 0 && !result.stateWriteFailure) await manager.persist()
     return {plan, refused, result, state: doc}
   } finally {
     await ws.store.unlock(lock.id)

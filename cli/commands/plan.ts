@@ -26,7 +26,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
   static override enableJsonFlag = true
 
   static override flags = {
-    out: Flags.string({description: 'Save the plan to this file; `cardform apply FILE` then applies exactly it.'}),
+    out: Flags.string({description: 'Save the plan to this file; `cardform apply FILE` then applies exactly it. A plan with errors is not saved.'}),
     markdown: Flags.boolean({description: 'Print the plan as a pull-request comment (Markdown).', exclusive: ['json']}),
     'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
     'no-delete': Flags.boolean({description: 'Plan no deletion, invalidation or replacement: such changes are listed as skipped (as apply --no-delete does).'}),
@@ -42,9 +42,9 @@ when it is longer than 65,000 characters it is split into parts separated by a l
   async run(): Promise<Plan | undefined> {
     const {flags} = await this.parse(PlanCommand)
     const scope = await this.planScope(flags)
-    const plan = await this.withWorkspace(flags.dir, async (ws) => {
+    const run = await this.withWorkspace(flags.dir, async (ws) => {
       const {runPlan} = await import('../../engine/operations.js')
-      const run = await runPlan(ws, {
+      return runPlan(ws, {
         refresh: flags.refresh,
         ...(flags['no-delete'] ? {noDelete: true} : {}),
         parallelism: flags.parallelism,
@@ -53,9 +53,9 @@ when it is longer than 65,000 characters it is split into parts separated by a l
         ...(flags.out ? {out: flags.out} : {}),
         ...scope,
       })
-      return run.plan
     })
-    if (!plan) return undefined
+    if (!run) return undefined
+    const {plan} = run
     if (flags.markdown) {
       const {renderPlanMarkdown} = await import('../render/plan-markdown.js')
       this.log(renderPlanMarkdown(plan).join('\n<!-- cardform:split -->\n'))
@@ -63,7 +63,10 @@ when it is longer than 65,000 characters it is split into parts separated by a l
       const {renderPlanHuman} = await import('../render/plan-human.js')
       process.stdout.write(renderPlanHuman(plan, this.styleFor(flags)))
       const refreshOnly = flags['refresh-only'] ? '--refresh-only ' : ''
-      if (flags.out) this.log(`\nSaved the plan to ${flags.out}. Apply exactly it with: cardform apply ${refreshOnly}${flags.out}`)
+      if (run.savedTo) this.log(`\nSaved the plan to ${run.savedTo}. Apply exactly it with: cardform apply ${refreshOnly}${run.savedTo}`)
+    }
+    if (flags.out && !run.savedTo) {
+      this.printDiagnostics([{severity: 'error', code: 'plan-has-errors', message: `the plan has errors; it was not saved to ${flags.out}`}])
     }
     // Set only now, after all output is written: the process exits with it once stdout has drained.
     process.exitCode = !plan.applyable ? 1 : flags['detailed-exitcode'] && plan.has_changes ? 2 : 0

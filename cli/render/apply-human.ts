@@ -11,7 +11,7 @@ export function renderApplyEvent(e: ApplyEvent, style: Style): string | undefine
     case 'step-done':
       return `${style.added('✓')} ${e.address}: ${e.op} done${e.remoteId ? ` (card ${e.remoteId})` : ''} ${style.dim(`${e.ms}ms`)}`
     case 'step-failed':
-      return `${style.error('✗')} ${e.address}: ${e.op} failed: ${e.failure.message}`
+      return `${style.error('✗')} ${e.address}: ${e.op} failed${e.remoteId ? ` (card ${e.remoteId})` : ''}: ${e.failure.message}`
   }
 }
 
@@ -41,13 +41,26 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
     for (const o of failed) {
       const f = o.failure!
       const detail = [f.status !== undefined ? `HTTP ${f.status}` : '', f.code ?? '', f.requestId ? `Request-ID ${f.requestId}` : ''].filter(Boolean).join(', ')
-      lines.push(`  ${o.address} (${o.action}, step ${o.failedStep}): ${f.message}${detail ? style.dim(` [${detail}]`) : ''}`)
+      const step = o.failedStep ? `, step ${o.failedStep}` : ''
+      lines.push(`  ${o.address} (${o.action}${step}): ${f.message}${detail ? style.dim(` [${detail}]`) : ''}`)
     }
   }
-  const skipped = r.skipped ? `, ${r.skipped} skipped (${r.interrupted ? 'interrupted' : '--fail-fast'})` : ''
+  const why = r.interrupted ? 'interrupted' : r.stateWriteFailure ? 'the state could not be written' : '--fail-fast'
+  const skipped = r.skipped ? `, ${r.skipped} skipped (${why})` : ''
   const verdict = failed.length ? style.error('Apply finished with errors') : r.interrupted ? style.warning('Apply interrupted') : style.added('Apply complete')
   lines.push('', style.bold(`${verdict}: ${r.done} card${r.done === 1 ? '' : 's'} changed, ${r.failed} failed${skipped}.`))
-  if (run.state) lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
+  const notWritten = r.stateWriteFailure
+  if (notWritten) {
+    // Never the serial the failed write tried: only one the store accepted.
+    lines.push(`${style.error(`error[${notWritten.code ?? 'state-write-failed'}]`)}: the state could not be written: ${notWritten.message}`)
+    lines.push(
+      notWritten.lastSerial !== undefined
+        ? `The last state this apply wrote is serial ${notWritten.lastSerial}${run.state ? `, lineage ${run.state.lineage}` : ''}; what it did after that is not recorded in state.`
+        : 'This apply wrote no state.',
+    )
+  } else if (run.state) {
+    lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
+  }
   if (run.plan.targets?.length || run.plan.excludes?.length) {
     lines.push(style.warning('Resource targeting was in effect: only the selected cards were applied; run a full plan to see what else is pending.'))
   }

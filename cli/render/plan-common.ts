@@ -96,6 +96,11 @@ export function textDiffLines(before: unknown, after: unknown): string[] {
   return out
 }
 
+/** A field shown as a line diff: a long text (description, legal_agreement…) on at least one side. */
+export function isLongText(fc: FieldChange): boolean {
+  return fc.long_text === true && (typeof fc.before === 'string' || typeof fc.after === 'string')
+}
+
 export function fieldMarker(fc: FieldChange): string {
   return fc.before === undefined ? '+' : fc.after === undefined ? '-' : '~'
 }

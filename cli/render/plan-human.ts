@@ -1,5 +1,5 @@
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
@@ -92,14 +92,7 @@ function renderField(fc: FieldChange, style: Style, indent: string): string[] {
     fc.write_only && fc.before !== undefined ? style.dim('# not readable by GET: compared with state') : '',
   ].filter(Boolean)
   const suffix = notes.length ? '  ' + notes.join('  ') : ''
-  if (fc.long_text && (typeof fc.before === 'string' || typeof fc.after === 'string')) {
-    const lines = [color(`${indent}${mark} ${fc.path}:`) + suffix]
-    for (const l of textDiffLines(fc.before, fc.after)) {
-      const c = l.startsWith('+') ? style.added : l.startsWith('-') ? style.removed : style.dim
-      lines.push(c(`${indent}    ${l}`))
-    }
-    return lines
-  }
+  if (isLongText(fc)) return [color(`${indent}${mark} ${fc.path}:`) + suffix, ...textLines(fc, style, indent)]
   const value = mark === '+' ? formatValue(fc.after) : mark === '-' ? `${formatValue(fc.before)} → (removed)` : `${formatValue(fc.before)} → ${formatValue(fc.after)}`
   return [color(`${indent}${mark} ${fc.path}: ${value}`) + suffix]
 }
@@ -109,7 +102,16 @@ function renderDrift(d: Drift, style: Style): string[] {
   if (d.type === 'deleted') return [style.drift(`  # ${d.address}${id} was deleted outside cardform`)]
   const lines = [style.drift(`  # ${d.address}${id} was changed outside cardform`)]
   for (const fc of d.field_changes) {
-    lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
+    if (isLongText(fc)) lines.push(`      ~ ${fc.path}:`, ...textLines(fc, style, '      '))
+    else lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
   }
   return lines
+}
+
+/** A long text's change as a line diff, indented under its field. */
+function textLines(fc: FieldChange, style: Style, indent: string): string[] {
+  return textDiffLines(fc.before, fc.after).map((l) => {
+    const c = l.startsWith('+') ? style.added : l.startsWith('-') ? style.removed : style.dim
+    return c(`${indent}    ${l}`)
+  })
 }

@@ -1,6 +1,6 @@
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
+import {actionMarker, actionPhrase, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 
 /** GitHub refuses comments over 65,536 characters; parts stay under this with room for a header. */
@@ -45,7 +45,10 @@ export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): str
     head.push('<details><summary>Changed outside cardform (drift): ' + plan.drift.length + '</summary>', '', '```diff')
     for (const d of plan.drift) {
       head.push(d.type === 'deleted' ? `- ${d.address} deleted outside cardform` : `! ${d.address} changed outside cardform`)
-      for (const fc of d.field_changes) head.push(`!   ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
+      for (const fc of d.field_changes) {
+        if (isLongText(fc)) head.push(`!   ${fc.path}:`, ...textDiffLines(fc.before, fc.after).map((l) => `${l[0]}       ${l.slice(2)}`))
+        else head.push(`!   ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
+      }
     }
     head.push('```', '', '</details>', '')
   }
@@ -92,7 +95,7 @@ function fieldLines(fc: FieldChange): string[] {
     .join('  ')
   const suffix = notes ? `  ${notes}` : ''
   const m = mark === '~' ? '!' : mark
-  if (fc.long_text && (typeof fc.before === 'string' || typeof fc.after === 'string')) {
+  if (isLongText(fc)) {
     return [`${m} ${fc.path}:${suffix}`, ...textDiffLines(fc.before, fc.after).map((l) => `${l[0]}     ${l.slice(2)}`)]
   }
   const value = mark === '+' ? formatValue(fc.after) : mark === '-' ? formatValue(fc.before) : `${formatValue(fc.before)} → ${formatValue(fc.after)}`

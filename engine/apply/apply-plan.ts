@@ -10,8 +10,13 @@ import type {CardGateway, RemoteFailure} from './gateway.js'
 
 export type ApplyEvent =
   | {type: 'step-start'; address: Address; op: Step['op']}
+  /**
+   * `remoteId` is the card the step acted on: the new card for a create, and for the removal that ends a
+   * replacement the old card (not the change's new one).
+   */
   | {type: 'step-done'; address: Address; op: Step['op']; remoteId?: string; ms: number}
-  | {type: 'step-failed'; address: Address; op: Step['op']; failure: RemoteFailure}
+  /** `remoteId` as for step-done, when the card is known (a failed create has none). */
+  | {type: 'step-failed'; address: Address; op: Step['op']; remoteId?: string; failure: RemoteFailure}
 
 export interface ApplyOptions {
   plan: Plan
@@ -50,6 +55,12 @@ export interface ApplyResult {
   skipped: number
   /** True when the run was interrupted (the signal fired) before every card was started. */
   interrupted: boolean
+  /**
+   * Set when the last state write failed (e.g. `lock-lost`): what happened since `lastSerial` is not recorded in
+   * state, and no card was started after it. `lastSerial` is the last serial this apply wrote, absent when it wrote
+   * none.
+   */
+  stateWriteFailure?: {message: string; code?: string; lastSerial?: number}
 }
 
 /**
@@ -71,23 +82,38 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     for (;;) {
       const change = queue.shift()
       if (!change) return
-      if (stop || opts.signal?.aborted) {
+      // Once the state cannot be written, no new card is started: nothing it did could be recorded.
+      if (stop || opts.signal?.aborted || opts.state.writeFailure) {
         outcomes.push({address: change.address, action: change.action, status: 'skipped'})
         continue
       }
-      const outcome = await applyChange(opts, change, now)
+      // A state write outside a remote step (forgetting a card, a no-op's sync) fails the card, not the whole apply.
+      const outcome = await applyChange(opts, change, now).catch(
+        (e: unknown): ApplyOutcome => ({address: change.address, action: change.action, status: 'failed', failure: {message: (e as Error).message ?? String(e), refused: false}}),
+      )
       outcomes.push(outcome)
       if (outcome.status === 'failed' && opts.failFast) stop = true
     }
   }
   await Promise.all(Array.from({length: Math.max(1, Math.min(opts.parallelism, queue.length))}, worker))
   outcomes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  const writeFailure = opts.state.writeFailure
   return {
     outcomes,
     failed: outcomes.filter((o) => o.status === 'failed').length,
     done: outcomes.filter((o) => o.status === 'done').length,
     skipped: outcomes.filter((o) => o.status === 'skipped').length,
     interrupted: opts.signal?.aborted === true && outcomes.some((o) => o.status === 'skipped'),
+    ...(writeFailure ? {stateWriteFailure: describeWriteFailure(writeFailure, opts.state)} : {}),
+  }
+}
+
+function describeWriteFailure(e: Error, state: StateManager): NonNullable<ApplyResult['stateWriteFailure']> {
+  const code = (e as {code?: unknown}).code
+  return {
+    message: e.message,
+    ...(typeof code === 'string' ? {code} : {}),
+    ...(state.writes > 0 ? {lastSerial: state.doc.serial} : {}),
   }
 }
 
@@ -121,11 +147,10 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     const moved = doc.resources[change.moved_from]!
     delete doc.resources[change.moved_from]
     doc.resources[change.address] = {...moved, name: change.name, updated_at: now()}
+    // The count goes with the card and stays at the old address too: a card later created under the old name must
+    // never derive the moved card's out_request_no (as `state mv` and `state rm` keep it).
     const g = doc.generations[change.moved_from]
-    if (g !== undefined) {
-      doc.generations[change.address] = Math.max(g, doc.generations[change.address] ?? 0)
-      delete doc.generations[change.moved_from]
-    }
+    if (g !== undefined) doc.generations[change.address] = Math.max(g, doc.generations[change.address] ?? 0)
     await state.persist()
   }
   const prior = doc.resources[change.address] ? structuredClone(doc.resources[change.address]!) : undefined
@@ -185,6 +210,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     const started = Date.now()
     // What a create's journal replaced, to put back if the API refuses the create outright.
     const beforeJournal = doc.resources[change.address]
+    // The card this step acted on, for its progress line: the change's card, except for the removal of a replaced
+    // card, which acts on the old one (the change's card is by then the new one).
     let actedOn: string | undefined
     opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
     try {
@@ -251,8 +278,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         case 'delete':
         case 'invalidate': {
           const target = step.remote_id ?? requireId(current, change)
-          await gateway.remove(change.kind, target, step.op, step.op === 'invalidate' ? step.body : {})
           actedOn = target
+          await gateway.remove(change.kind, target, step.op, step.op === 'invalidate' ? step.body : {})
           const r = doc.resources[change.address]
           if (r?.deposed === target) delete r.deposed
           else if (r && (r.remote_id === target || !step.remote_id)) delete doc.resources[change.address]
@@ -262,6 +289,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         default:
           assertNever(step)
       }
+      actedOn ??= current
       opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), ms: Date.now() - started})
     } catch (e) {
       const failure = gateway.describeFailure(e)
@@ -271,7 +299,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         else delete doc.resources[change.address]
         await state.persist()
       }
-      opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, failure})
+      if (step.op !== 'create') actedOn ??= current
+      opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), failure})
       return {...base, status: 'failed', failedStep: step.op, failure, ...(current ? {remoteId: current} : {})}
     }
   }

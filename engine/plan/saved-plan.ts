@@ -40,8 +40,13 @@ export function planValidatorFn(): ValidateFunction {
 
 export async function writeSavedPlan(file: string, saved: SavedPlan): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`
-  await fs.writeFile(tmp, JSON.stringify(saved, null, 2) + '\n', {mode: 0o600})
-  await fs.rename(tmp, file)
+  try {
+    await fs.writeFile(tmp, JSON.stringify(saved, null, 2) + '\n', {mode: 0o600})
+    await fs.rename(tmp, file)
+  } catch (e) {
+    await fs.rm(tmp, {force: true}) // leave no half-written temp file beside the plan
+    throw e
+  }
 }
 
 export async function readSavedPlan(file: string): Promise<SavedPlan> {

@@ -77,7 +77,35 @@ describe('apply with the PostgreSQL state backend', () => {
     expect((await project.cli(['plan', '--detailed-exitcode'], {env})).code).toBe(0)
   })
 
-  it('a database it cannot reach is one clear error, without the password from the URL', async () => {
+  it('a run whose lock is force-unlocked stops, and its summary names lock-lost and the last serial it really wrote', async () => {
+    // Slow enough (one card at a time, 300 ms a call) that the apply is still running when its lock is taken away.
+    p = await pgProject({cards: storeCards(10), emulator: {latencyMs: 300}})
+    const project = p
+    const child = project.spawnCli(['apply', '--auto-approve', '--parallelism', '1'], {env})
+    let stdout = ''
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const deadline = Date.now() + 30_000
+    while (project.emulator.admin.stats().cards_created < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+    const [lock] = await sql<{id: string}>(`SELECT info->>'id' AS id FROM "${schema}".locks WHERE workspace = 'production'`)
+    const unlocked = await project.cli(['force-unlock', lock!.id], {env})
+    expect(unlocked.code, unlocked.stdout + unlocked.stderr).toBe(0)
+    expect(await exited).toBe(1)
+
+    const stored = (await pgState()).serial
+    expect(stdout).toContain('error[lock-lost]: the state could not be written: the lock')
+    expect(stdout).toContain(`The last state this apply wrote is serial ${stored}, lineage`)
+    expect(stdout).toMatch(/\d+ skipped \(the state could not be written\)/)
+    expect(stdout).not.toContain('State serial')
+    // No card was started after the lock was lost; a re-run finishes the rest without a duplicate.
+    expect(project.emulator.admin.stats().cards_created).toBeLessThan(10)
+    const rerun = await project.cli(['apply', '--auto-approve'], {env})
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
+    expect(liveCards(project.emulator)).toHaveLength(10)
+    expect(project.emulator.admin.stats().cards_created).toBe(10)
+  })
+
+    it('a database it cannot reach is one clear error, without the password from the URL', async () => {
     p = await pgProject({cards: storeCards(1)})
     const r = await p.cli(['plan'], {env: {CARDFORM_TEST_STATE_URL: 'postgres://cardform:s3cret-pw@127.0.0.1:1/test'}})
     expect(r.code).toBe(1)

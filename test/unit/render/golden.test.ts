@@ -34,7 +34,14 @@ function everyAction(): Plan {
   const state = appliedState(prior)
   const live = new Map(prior.map((c) => [c.address, liveOf(c)]))
   const basic = card(cards, 'fitness-basic')
-  live.set(basic.address, liveOf(basic, (o) => (o.card_title = '动力健身普通会员')))
+  // Changed in the console: the title, and a second line added to benefits (a long text, shown as a line diff).
+  live.set(
+    basic.address,
+    liveOf(basic, (o) => {
+      o.card_title = '动力健身普通会员'
+      o.benefits = `${o.benefits as string}\n周末团课免预约`
+    }),
+  )
 
   const desired = [
     withSpec(card(cards, 'coffee-member'), (s) => {
