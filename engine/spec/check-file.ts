@@ -29,6 +29,8 @@ export interface CheckedDocument {
   name: string
   spec: Record<string, unknown>
   docIndex: number
+  /** metadata.import_id: the card_id of an existing card this document adopts. */
+  importId?: string
 }
 
 export interface CheckContext {
@@ -55,7 +57,7 @@ export function checkSpecFile(absolute: string, file: string, context: CheckCont
 function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[]): CheckedDocument | undefined {
   const prepared = prepareValue(yamlDoc.value, context.env, context.limits.maxDepth)
   const value = prepared.value
-  const doc = value as {kind?: unknown; metadata?: {name?: unknown}; spec?: unknown} | null
+  const doc = value as {kind?: unknown; metadata?: {name?: unknown; import_id?: unknown}; spec?: unknown} | null
   const kind = typeof doc?.kind === 'string' ? doc.kind : undefined
   const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
   const address = kind !== undefined && name !== undefined ? formatAddress(kind, name) : undefined
@@ -70,7 +72,9 @@ function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContex
     if (found.some((d) => d.severity === 'error')) return undefined
   }
   if (address === undefined) return undefined
-  return {address, kind: kind!, name: name!, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
+  const checked: CheckedDocument = {address, kind: kind!, name: name!, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
+  if (typeof doc!.metadata?.import_id === 'string') checked.importId = doc!.metadata.import_id
+  return checked
 }
 
 /**
