@@ -42,16 +42,23 @@ export interface CheckContext {
 /** Reads, parses and validates one spec file. User errors become diagnostics; nothing throws for bad input. */
 export function checkSpecFile(absolute: string, file: string, context: CheckContext): CheckedFile {
   const diagnostics: Diagnostic[] = []
-  const documents: CheckedDocument[] = []
   const text = readBounded(absolute, file, context.limits, diagnostics)
-  if (text === undefined) return {file, text, documents, diagnostics}
+  if (text === undefined) return {file, text, documents: [], diagnostics}
+  const checked = checkSpecText(text, file, context)
+  return {file, text, documents: checked.documents, diagnostics: [...diagnostics, ...checked.diagnostics]}
+}
+
+/** Parses and validates the text of a spec file exactly as the loader does (`file` only names it in diagnostics). */
+export function checkSpecText(text: string, file: string, context: CheckContext): Pick<CheckedFile, 'documents' | 'diagnostics'> {
+  const diagnostics: Diagnostic[] = []
+  const documents: CheckedDocument[] = []
   const parsed = parseYamlDocuments(text, file, context.limits)
   diagnostics.push(...parsed.diagnostics)
   for (const yamlDoc of parsed.documents) {
     const document = checkDocument(yamlDoc, file, context, diagnostics)
     if (document) documents.push(document)
   }
-  return {file, text, documents, diagnostics}
+  return {documents, diagnostics}
 }
 
 function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[]): CheckedDocument | undefined {
