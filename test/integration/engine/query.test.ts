@@ -196,17 +196,25 @@ describe('cardform query against the emulator', () => {
   })
 })
 
-describe('cardform query with nothing to go on for the brand family', () => {
-  it('says that brand partner cards cannot be listed without a brand_id', async () => {
+describe('cardform query in a project with no cards', () => {
+  it('says that brand partner cards cannot be listed without a brand_id, and writes a spec that does not validate with a warning', async () => {
     const empty = await createProject({cards: {}})
     try {
-      const r = await empty.cli(['query', '--json'])
+      const cardId = (await new MembercardOpenApi(harness.client(empty.emulator)).create(membercardBody({title: 'Odd'}))).card_id
+      // A value the schema refuses (the console, or an API change, can make what a spec cannot say).
+      await empty.emulator.admin.mutateCard(cardId, {code_type: 'QR_CODE'})
+      const out = path.join(empty.dir, 'imported')
+      const r = await empty.cli(['query', '--json', '--out', out])
       expect(r.code, r.stderr).toBe(0)
       const found = JSON.parse(r.stdout) as QueryResult
-      expect(found.cards).toEqual([])
-      expect(found.warnings.map((w) => w.code).sort()).toEqual(['brand-id-unknown', 'kind-not-listable'])
+      expect(found.cards.map((c) => [c.card_id, c.name, c.file])).toEqual([[cardId, 'odd', path.join(out, 'MemberCard', 'odd.yaml')]])
+      expect(found.warnings.map((w) => w.code).sort()).toEqual(['brand-id-unknown', 'kind-not-listable', 'spec-invalid'])
       expect(found.warnings.find((w) => w.code === 'brand-id-unknown')!.message).toContain('--brand-id')
-      expect(routeDelta({}, empty.emulator.admin.stats().by_route)).toEqual({[`GET ${MCO}`]: 1})
+      const invalid = found.warnings.find((w) => w.code === 'spec-invalid')!
+      expect(invalid.address).toBe('MemberCard.odd')
+      expect(invalid.message).toContain('spec.code_type: "QR_CODE" is not one of')
+      expect(readFileSync(found.cards[0]!.file!, 'utf8')).toContain('code_type: QR_CODE')
+      expect(routeDelta({}, empty.emulator.admin.stats().by_route)).toEqual({[`POST ${MCO}`]: 1, [`GET ${MCO}`]: 1})
     } finally {
       await empty.close()
     }
