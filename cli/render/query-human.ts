@@ -29,11 +29,11 @@ export function renderQueryHuman(result: QueryResult, opts: {out?: string}, styl
   if (cards.length > 0) {
     lines.push('')
     if (opts.out === undefined) {
-      lines.push(`Write a spec that adopts each with: cardform query --out DIR (one file per card, DIR/<Kind>/<name>.yaml).`)
+      lines.push(`Write a spec that adopts each with: cardform query --out DIR (DIR/<Kind>/<name>.yaml; e.g. --out cards/imported).`)
     } else {
       const written = cards.filter((c) => c.file !== undefined).length
       lines.push(`Wrote ${count(written, 'spec file')} under ${opts.out}${written < cards.length ? ` (${cards.length - written} not written: see the warnings)` : ''}.`)
-      lines.push('Each adopts its card with metadata.import_id: review them, move them into the cards directory, then run cardform plan.')
+      lines.push('Each adopts its card with metadata.import_id: review them, keep them under the cards directory, then run cardform plan.')
     }
   }
   return lines.join('\n') + '\n'
