@@ -53,6 +53,8 @@ export interface FieldSemantics {
   listKey?: string
   /** Applied through a separate endpoint (e.g. `rights`: PATCH …/cards/{id}/rights), not the card PATCH. */
   endpoint?: string
+  /** The card's name as people see it (title, card_title): what `cardform query` names an imported card after. */
+  title?: true
 }
 
 export interface KindSemantics {
@@ -83,7 +85,7 @@ function isObject(value: unknown): value is JsonSchema {
 }
 
 /** Resolve a local `#/definitions/...` reference; the kind schemas are self-contained, so no other form is valid. */
-function resolve(root: JsonSchema, node: JsonSchema, where: string): JsonSchema {
+export function resolveRef(root: JsonSchema, node: JsonSchema, where: string): JsonSchema {
   const ref = node.$ref
   if (ref === undefined) return node
   if (typeof ref !== 'string' || !ref.startsWith('#/')) {
@@ -95,7 +97,7 @@ function resolve(root: JsonSchema, node: JsonSchema, where: string): JsonSchema 
     target = isObject(target) ? target[key] : undefined
   }
   if (!isObject(target)) throw new KindSchemaError(`unresolved $ref ${ref}: ${where}`)
-  return resolve(root, target, where)
+  return resolveRef(root, target, where)
 }
 
 function flag(value: unknown, keyword: string, where: string): true {
@@ -145,6 +147,7 @@ function readField(nodes: readonly JsonSchema[], where: string): FieldSemantics 
     if ('x-cardform-long-text' in node) field.longText = flag(node['x-cardform-long-text'], 'x-cardform-long-text', where)
     if ('x-cardform-list-key' in node) field.listKey = text(node['x-cardform-list-key'], 'x-cardform-list-key', where)
     if ('x-cardform-endpoint' in node) field.endpoint = text(node['x-cardform-endpoint'], 'x-cardform-endpoint', where)
+    if ('x-cardform-title' in node) field.title = flag(node['x-cardform-title'], 'x-cardform-title', where)
   }
   return field
 }
@@ -170,13 +173,13 @@ function walkProperties(
     if (!isObject(raw)) continue // `false` or `true` schemas carry no semantics
     const fieldPath = prefix === '' ? name : `${prefix}.${name}`
     const where = `${kind} spec.${fieldPath}`
-    const target = resolve(root, raw, where)
+    const target = resolveRef(root, raw, where)
     const field = readField(target === raw ? [raw] : [raw, target], where)
     if (Object.keys(field).length > 0) fields.set(fieldPath, field)
     paths?.add(fieldPath)
     walkProperties(root, target, fieldPath, kind, fields, depth + 1, paths)
     if (isObject(target.items)) {
-      walkProperties(root, resolve(root, target.items, where), `${fieldPath}[]`, kind, fields, depth + 1)
+      walkProperties(root, resolveRef(root, target.items, where), `${fieldPath}[]`, kind, fields, depth + 1)
     }
   }
 }
@@ -207,7 +210,7 @@ export function readKindSemantics(schema: JsonSchema): KindSemantics {
   if (!isObject(specNode)) throw new KindSchemaError(`properties.spec is missing: ${kind}`)
   const fields = new Map<string, FieldSemantics>()
   const paths = new Set<string>()
-  walkProperties(schema, resolve(schema, specNode, `${kind} spec`), '', kind, fields, 0, paths)
+  walkProperties(schema, resolveRef(schema, specNode, `${kind} spec`), '', kind, fields, 0, paths)
 
   const semantics: KindSemantics = {kind: kind as KindName, family: family as Family, remove: remove as RemoveMode, createOnly, fields, paths}
   if (patchResponse !== undefined) semantics.patchResponse = patchResponse

@@ -10,6 +10,16 @@ import {WechatPayClient, type WechatPayClientOptions} from './wechatpay/client.j
 import {MembercardOpenApi} from './wechatpay/membercard-open.js'
 import {brandIdOf} from './wires.js'
 
+/** One card from a list call. `gone` says why a listed card no longer counts (deleted, invalidated). */
+export interface ListedCard {
+  remoteId: string
+  object: Record<string, unknown>
+  gone?: string
+}
+
+/** What a list call is limited to: the brand partner family lists one brand at a time (brand_id is required). */
+export type ListScope = 'merchant' | 'brand'
+
 export interface GatewayOptions {
   wechatpay: WechatPayClientOptions
   aggregator?: {endpoint: string; token: string}
@@ -51,14 +61,11 @@ export class WechatPayGateway implements CardGateway {
     const family = this.family(kind)
     try {
       switch (family) {
-        case 'membercard-open': {
-          const card = await this.open.get(remoteId)
-          if (card.status === 'DELETED') return {status: 'gone', detail: 'status DELETED'}
-          return {status: 'found', object: card, fingerprint: fingerprint(card)}
-        }
+        case 'membercard-open':
         case 'brand-partner': {
-          const card = await this.brand.get(remoteId, requireBrand(applied, kind))
-          if (card.state === 'CARD_INVALID') return {status: 'gone', detail: 'state CARD_INVALID (invalidated)'}
+          const card = family === 'membercard-open' ? await this.open.get(remoteId) : await this.brand.get(remoteId, requireBrand(applied, kind))
+          const gone = goneDetail(family, card)
+          if (gone) return {status: 'gone', detail: gone}
           return {status: 'found', object: card, fingerprint: fingerprint(card)}
         }
         case 'aggregator':
@@ -70,6 +77,44 @@ export class WechatPayGateway implements CardGateway {
       if (e instanceof ApiError && e.status === 404) return {status: 'gone', detail: `404 ${e.code}`.trim()}
       throw e
     }
+  }
+
+  /** The aggregator's legacy API has no list call either: its cards cannot be found, only created. */
+  canList(kind: string): boolean {
+    return this.family(kind) !== 'aggregator'
+  }
+
+  listScope(kind: string): ListScope {
+    return this.family(kind) === 'brand-partner' ? 'brand' : 'merchant'
+  }
+
+  /**
+   * Every card of the kind, page after page (membercard-open counts pages in `offset`, the brand partner family
+   * counts records: the clients' listAll know which), deleted and invalidated ones included but marked `gone`.
+   * A card that moves between pages while they are read is listed once.
+   */
+  async listCards(kind: string, scope: {brandId?: string} = {}): Promise<ListedCard[]> {
+    const family = this.family(kind)
+    let pages: AsyncIterable<Record<string, unknown> & {card_id: string}>
+    switch (family) {
+      case 'membercard-open':
+        pages = this.open.listAll()
+        break
+      case 'brand-partner':
+        if (!scope.brandId) throw new Error(`${kind}: the brand partner API lists cards of one brand only; a brand_id is needed`)
+        pages = this.brand.listAll({brand_id: scope.brandId})
+        break
+      case 'aggregator':
+        throw new Error(`${kind} cards cannot be listed: the aggregator API has no list call`)
+      default:
+        return assertNever(family)
+    }
+    const cards = new Map<string, ListedCard>()
+    for await (const card of pages) {
+      const gone = goneDetail(family, card)
+      cards.set(card.card_id, {remoteId: card.card_id, object: card, ...(gone ? {gone} : {})})
+    }
+    return [...cards.values()]
   }
 
   async create(kind: string, body: Record<string, unknown>, outRequestNo: string) {
@@ -145,6 +190,12 @@ export class WechatPayGateway implements CardGateway {
     await this.client.close()
     await this.aggregator?.close?.()
   }
+}
+
+/** How each family says a card is gone while still returning it: membercard-open status, brand partner state. */
+function goneDetail(family: 'membercard-open' | 'brand-partner', card: Record<string, unknown>): string | undefined {
+  if (family === 'membercard-open') return card.status === 'DELETED' ? 'status DELETED' : undefined
+  return card.state === 'CARD_INVALID' ? 'state CARD_INVALID (invalidated)' : undefined
 }
 
 function requireBrand(applied: Record<string, unknown>, kind: string): string {

@@ -51,6 +51,7 @@ export const CARDFORM_KEYWORDS: readonly KeywordDefinition[] = [
   {keyword: 'x-cardform-server-default'},
   {keyword: 'x-cardform-long-text', schemaType: 'boolean', metaSchema: trueOnly},
   {keyword: 'x-cardform-list-key', schemaType: 'string', metaSchema: {type: 'string', minLength: 1}},
+  {keyword: 'x-cardform-title', schemaType: 'boolean', metaSchema: trueOnly},
   {
     keyword: 'x-cardform-kind',
     schemaType: 'object',

@@ -31,6 +31,8 @@ export interface CheckedDocument {
   metadata: Record<string, unknown>
   spec: Record<string, unknown>
   docIndex: number
+  /** metadata.import_id: the card_id of an existing card this document adopts. */
+  importId?: string
 }
 
 export interface CheckContext {
@@ -42,22 +44,29 @@ export interface CheckContext {
 /** Reads, parses and validates one spec file. User errors become diagnostics; nothing throws for bad input. */
 export function checkSpecFile(absolute: string, file: string, context: CheckContext): CheckedFile {
   const diagnostics: Diagnostic[] = []
-  const documents: CheckedDocument[] = []
   const text = readBounded(absolute, file, context.limits, diagnostics)
-  if (text === undefined) return {file, text, documents, diagnostics}
+  if (text === undefined) return {file, text, documents: [], diagnostics}
+  const checked = checkSpecText(text, file, context)
+  return {file, text, documents: checked.documents, diagnostics: [...diagnostics, ...checked.diagnostics]}
+}
+
+/** Parses and validates the text of a spec file exactly as the loader does (`file` only names it in diagnostics). */
+export function checkSpecText(text: string, file: string, context: CheckContext): Pick<CheckedFile, 'documents' | 'diagnostics'> {
+  const diagnostics: Diagnostic[] = []
+  const documents: CheckedDocument[] = []
   const parsed = parseYamlDocuments(text, file, context.limits)
   diagnostics.push(...parsed.diagnostics)
   for (const yamlDoc of parsed.documents) {
     const document = checkDocument(yamlDoc, file, context, diagnostics)
     if (document) documents.push(document)
   }
-  return {file, text, documents, diagnostics}
+  return {documents, diagnostics}
 }
 
 function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[]): CheckedDocument | undefined {
   const prepared = prepareValue(yamlDoc.value, context.env, context.limits.maxDepth)
   const value = prepared.value
-  const doc = value as {kind?: unknown; metadata?: {name?: unknown}; spec?: unknown} | null
+  const doc = value as {kind?: unknown; metadata?: {name?: unknown; import_id?: unknown}; spec?: unknown} | null
   const kind = typeof doc?.kind === 'string' ? doc.kind : undefined
   const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
   const address = kind !== undefined && name !== undefined ? formatAddress(kind, name) : undefined
@@ -73,7 +82,9 @@ function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContex
   }
   if (address === undefined) return undefined
   const metadata = (doc!.metadata ?? {}) as Record<string, unknown>
-  return {address, kind: kind!, name: name!, metadata, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
+  const checked: CheckedDocument = {address, kind: kind!, name: name!, metadata, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
+  if (typeof metadata.import_id === 'string') checked.importId = metadata.import_id
+  return checked
 }
 
 /**

@@ -31,6 +31,8 @@ export interface SpecDocument {
   file: string
   /** 0-based index of the document within its file. */
   docIndex: number
+  /** metadata.import_id: the card_id of an existing card this document adopts (made outside cardform). */
+  importId?: string
   /**
    * Where a field is written: `path` is from the document root (`['spec', 'brand', 'display_name']`). Works for any
    * path; one that is not written falls back to its nearest written ancestor.

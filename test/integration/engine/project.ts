@@ -16,8 +16,8 @@ export interface CliResult {
 export interface TestProject {
   dir: string
   emulator: RunningEmulator
-  /** Run the built CLI (`node bin/run.js ARGS -C dir`). */
-  cli(args: string[], opts?: {env?: NodeJS.ProcessEnv}): Promise<CliResult>
+  /** Run the built CLI (`node bin/run.js ARGS -C dir`), in `cwd` if given. */
+  cli(args: string[], opts?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult>
   /** Start the CLI and hand back the child, for kill tests. */
   spawnCli(args: string[], opts?: {env?: NodeJS.ProcessEnv}): ReturnType<typeof spawn>
   write(file: string, text: string): void
@@ -67,14 +67,14 @@ export async function createProject(
       '',
     ].join('\n'),
   )
-  const run = (args: string[], env?: NodeJS.ProcessEnv) =>
-    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) =>
+    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
   return {
     dir,
     emulator,
     cli: (args, o) =>
       new Promise((resolve, reject) => {
-        const child = run(args, o?.env)
+        const child = run(args, o?.env, o?.cwd)
         let stdout = ''
         let stderr = ''
         child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))

@@ -70,6 +70,12 @@ describe('readKindSemantics on the real schemas', () => {
     expect(pathsWith(semantics.AggregatorMemberCard, (f) => f.immutable)).toEqual([])
   })
 
+  it('finds the one field each kind is named by (what cardform query names imported cards after)', () => {
+    expect(pathsWith(semantics.MemberCard, (f) => f.title)).toEqual(['title'])
+    expect(pathsWith(semantics.BrandMemberCard, (f) => f.title)).toEqual(['card_title'])
+    expect(pathsWith(semantics.AggregatorMemberCard, (f) => f.title)).toEqual(['title'])
+  })
+
   it('finds the server-computed fields', () => {
     expect(pathsWith(semantics.MemberCard, (f) => f.serverComputed)).toEqual(['card_id', 'create_time', 'remain_quantity', 'status', 'update_time'])
     expect(pathsWith(semantics.BrandMemberCard, (f) => f.serverComputed)).toEqual(['card_id', 'create_time', 'state', 'update_time'])

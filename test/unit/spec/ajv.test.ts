@@ -11,10 +11,11 @@ describe('createAjv', () => {
         a: {type: 'boolean', 'x-cardform-one-way': true, 'x-cardform-server-default': false, 'x-cardform-immutable': {when: [{from: true}]}},
         b: {type: 'string', 'x-cardform-server-computed': true, 'x-cardform-managed': true, 'x-cardform-long-text': true, 'x-cardform-write-only': true, 'x-cardform-patch-only': true, 'x-cardform-endpoint': 'rights'},
         c: {type: 'array', 'x-cardform-list-key': 'name'},
+        d: {type: 'string', 'x-cardform-title': true},
       },
     })
-    expect(validate({a: false, b: 'x', c: []})).toBe(true)
-    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(11)
+    expect(validate({a: false, b: 'x', c: [], d: 'y'})).toBe(true)
+    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(12)
   })
 
   it('rejects a misspelt x-cardform keyword (strict mode)', () => {
@@ -26,6 +27,7 @@ describe('createAjv', () => {
     expect(() => ajv.compile({type: 'string', 'x-cardform-immutable': {when: []}})).toThrow('keyword "x-cardform-immutable" value is invalid')
     expect(() => ajv.compile({type: 'string', 'x-cardform-one-way': {off: 1}})).toThrow('keyword "x-cardform-one-way" value is invalid')
     expect(() => ajv.compile({type: 'string', 'x-cardform-long-text': false})).toThrow('keyword "x-cardform-long-text" value is invalid')
+    expect(() => ajv.compile({type: 'string', 'x-cardform-title': 'title'})).toThrow('keyword "x-cardform-title" value is invalid')
     expect(() => ajv.compile({type: 'object', 'x-cardform-kind': {family: 'membercard-open', remove: 'delete', create_only: false}})).toThrow(
       'keyword "x-cardform-kind" value is invalid',
     )

@@ -136,6 +136,22 @@ describe('loadProject', () => {
     expect(project.documents[0]!.spec.description).toBe('${not} x')
   })
 
+  it('carries metadata.import_id, the card a document adopts, only on the documents that set it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cardform-import-'))
+    mkdirSync(path.join(dir, 'cards'))
+    writeFileSync(path.join(dir, 'cardform.yaml'), 'cards: cards\n')
+    const gold = readFileSync(path.join(fixturesDir, 'valid/cards/gold.yaml'), 'utf8')
+    writeFileSync(path.join(dir, 'cards/a.yaml'), gold.replace('  name: gold', '  name: adopted\n  import_id: pXv3kT9q2m8W'))
+    writeFileSync(path.join(dir, 'cards/b.yaml'), gold)
+    const project = await loadProject(dir, {env: {}})
+    expect(project.diagnostics).toEqual([])
+    expect(project.documents.map((d) => [d.address, d.importId])).toEqual([
+      ['MemberCard.adopted', 'pXv3kT9q2m8W'],
+      ['MemberCard.gold', undefined],
+    ])
+    expect('importId' in project.documents[1]!).toBe(false)
+  })
+
   it('refuses characters outside the Basic Multilingual Plane', async () => {
     const {diagnostics} = await loadFixture('astral')
     expect(placed(diagnostics)).toEqual(['cards/card.yaml:11:10 astral-character'])
