@@ -81,7 +81,8 @@ function section(c: ResourceChange, limit: number): string {
   for (const fc of c.field_changes) body.push(...fieldLines(fc))
   for (const u of c.state_updates ?? []) body.push(`  ${stateUpdateLine(u)}`)
   if (c.unchanged_count) body.push(`  # ${c.unchanged_count} unchanged fields hidden`)
-  let text = [`<details><summary><code>${escapeHtml(title)}</code></summary>`, '', '```diff', ...body, '```', '', '</details>', ''].join('\n')
+  const diff = body.length > 0 ? ['```diff', ...body, '```', ''] : []
+  let text = [`<details><summary><code>${escapeHtml(title)}</code></summary>`, '', ...diff, '</details>', ''].join('\n')
   if (text.length > limit - 200) {
     text = text.slice(0, limit - 400) + '\n```\n\n_Section truncated: see `cardform plan` output for the full diff._\n\n</details>\n'
   }
