@@ -65,6 +65,15 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
     lines.push(style.warning('Resource targeting was in effect: only the selected cards were applied; run a full plan to see what else is pending.'))
   }
   if (r.interrupted) lines.push(style.warning('Interrupted: calls in flight were finished and recorded; run apply again to do the rest.'))
-  if (failed.length) lines.push('Run apply again to retry: finished steps are recorded in state and are not repeated.')
+  if (failed.length) {
+    // A refusal (4xx) comes back the same on a retry: the spec must change first. Anything else may pass next time.
+    const refused = failed.filter((o) => o.failure?.refused)
+    if (refused.length > 0) {
+      lines.push(
+        `The API refused ${refused.map((o) => o.address).join(', ')}: running apply again sends the same request, so fix the spec (see the message above) first.`,
+      )
+    }
+    if (refused.length < failed.length) lines.push('Run apply again to retry the others: finished steps are recorded in state and are not repeated.')
+  }
   return lines.join('\n') + '\n'
 }
