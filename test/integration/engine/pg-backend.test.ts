@@ -78,8 +78,10 @@ describe('apply with the PostgreSQL state backend', () => {
   })
 
   it('a run whose lock is force-unlocked stops, and its summary names lock-lost and the last serial it really wrote', async () => {
-    // Slow enough (one card at a time, 300 ms a call) that the apply is still running when its lock is taken away.
-    p = await pgProject({cards: storeCards(10), emulator: {latencyMs: 300}})
+    // Slow enough (one card at a time, 300 ms a call, 30 cards: ~9 s) that the apply is still running when its lock is
+    // taken away, even on a loaded machine where starting the force-unlock CLI takes seconds.
+    const cards = 30
+    p = await pgProject({cards: storeCards(cards), emulator: {latencyMs: 300}})
     const project = p
     const child = project.spawnCli(['apply', '--auto-approve', '--parallelism', '1'], {env})
     let stdout = ''
@@ -98,11 +100,11 @@ describe('apply with the PostgreSQL state backend', () => {
     expect(stdout).toMatch(/\d+ skipped \(the state could not be written\)/)
     expect(stdout).not.toContain('State serial')
     // No card was started after the lock was lost; a re-run finishes the rest without a duplicate.
-    expect(project.emulator.admin.stats().cards_created).toBeLessThan(10)
+    expect(project.emulator.admin.stats().cards_created).toBeLessThan(cards)
     const rerun = await project.cli(['apply', '--auto-approve'], {env})
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
-    expect(liveCards(project.emulator)).toHaveLength(10)
-    expect(project.emulator.admin.stats().cards_created).toBe(10)
+    expect(liveCards(project.emulator)).toHaveLength(cards)
+    expect(project.emulator.admin.stats().cards_created).toBe(cards)
   })
 
     it('a database it cannot reach is one clear error, without the password from the URL', async () => {
