@@ -2,8 +2,6 @@ import {readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../../engine/paths.js'
-import type {Plan} from '../../../engine/model/plan.js'
-import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
 import {Console, specsOf} from './console.js'
 import {createProject, liveCards, type TestProject} from './project.js'
 
@@ -25,12 +23,7 @@ const writes = () => {
     .reduce((n, [, c]) => n + (c ?? 0), 0)
 }
 
-async function planJson(args: string[] = []): Promise<Plan> {
-  const r = await p!.cli(['plan', '--json', ...args])
-  const plan = JSON.parse(r.stdout) as Plan
-  expect(planValidatorFn()(plan), JSON.stringify(planValidatorFn().errors)).toBe(true)
-  return plan
-}
+const planJson = (args: string[] = []) => p!.planJson(args)
 
 /** The quickstart document of `name`, with extra metadata lines (indented under metadata:). */
 function withMetadata(yamlText: string, name: string, lines: string[]): string {

@@ -2,7 +2,6 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {QueryResult} from '../../../engine/adopt/query-live.js'
-import type {Plan} from '../../../engine/model/plan.js'
 import {packageRoot} from '../../../engine/paths.js'
 import {Console, specsOf} from './console.js'
 import {createProject, liveCards, type TestProject} from './project.js'
@@ -34,10 +33,7 @@ function expectTwelveLive(): void {
   expect(liveCards(p.emulator).map((c) => c.card_id).sort()).toEqual([...ids].sort())
 }
 
-async function planJson(args: string[] = []): Promise<Plan> {
-  const r = await p.cli(['plan', '--json', ...args])
-  return JSON.parse(r.stdout) as Plan
-}
+const planJson = (args: string[] = []) => p.planJson(args)
 
 beforeAll(async () => {
   p = await createProject({cards: {}})

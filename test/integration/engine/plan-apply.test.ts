@@ -2,8 +2,6 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {createProject, liveCards, type TestProject} from './project.js'
-import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
-import type {Plan} from '../../../engine/model/plan.js'
 
 let p: TestProject
 beforeEach(async () => {
@@ -15,12 +13,7 @@ afterEach(async () => {
 
 const applyAll = () => p.cli(['apply', '--auto-approve', '--allow-irreversible', '--allow-destroy'])
 
-async function planJson(): Promise<Plan> {
-  const r = await p.cli(['plan', '--json'])
-  const plan = JSON.parse(r.stdout) as Plan
-  expect(planValidatorFn()(plan), JSON.stringify(planValidatorFn().errors)).toBe(true)
-  return plan
-}
+const planJson = () => p.planJson()
 
 describe('plan and apply against the emulator', () => {
   it('first apply creates every card; the next plan has no changes', async () => {

@@ -5,6 +5,9 @@ import path from 'node:path'
 import {startEmulator, type EmulatorOptions, type RunningEmulator} from '../../../emulator/index.js'
 import {packageRoot} from '../../../engine/paths.js'
 import type {StateDocument} from '../../../engine/model/state.js'
+import type {Plan} from '../../../engine/model/plan.js'
+import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
+import {expect} from 'vitest'
 
 export interface CliResult {
   code: number | null
@@ -24,6 +27,8 @@ export interface TestProject {
   read(file: string): string
   edit(file: string, from: string, to: string): void
   state(): StateDocument
+  /** `plan --json ARGS`, checked against schemas/plan.schema.json. */
+  planJson(args?: string[]): Promise<Plan>
   close(): Promise<void>
 }
 
@@ -69,19 +74,20 @@ export async function createProject(
   )
   const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) =>
     spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
+  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = run(args, o?.env, o?.cwd)
+      let stdout = ''
+      let stderr = ''
+      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+      child.on('error', reject)
+      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+    })
   return {
     dir,
     emulator,
-    cli: (args, o) =>
-      new Promise((resolve, reject) => {
-        const child = run(args, o?.env, o?.cwd)
-        let stdout = ''
-        let stderr = ''
-        child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
-        child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-        child.on('error', reject)
-        child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-      }),
+    cli,
     spawnCli: (args, o) => run(args, o?.env),
     write: (file, text) => writeFileSync(path.join(dir, file), text),
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
@@ -92,6 +98,13 @@ export async function createProject(
       writeFileSync(full, text.replace(from, to))
     },
     state: () => JSON.parse(readFileSync(path.join(dir, '.cardform/state.json'), 'utf8')) as StateDocument,
+    async planJson(args = []) {
+      const r = await cli(['plan', '--json', ...args])
+      const plan = JSON.parse(r.stdout) as Plan
+      const validate = planValidatorFn()
+      expect(validate(plan), JSON.stringify(validate.errors)).toBe(true)
+      return plan
+    },
     async close() {
       await emulator.close()
       rmSync(dir, {recursive: true, force: true})

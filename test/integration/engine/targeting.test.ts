@@ -1,8 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import path from 'node:path'
 import {createProject, type TestProject} from './project.js'
-import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
-import type {Plan} from '../../../engine/model/plan.js'
 
 let p: TestProject
 beforeEach(async () => {
@@ -14,12 +12,7 @@ afterEach(async () => {
 
 const applyAll = () => p.cli(['apply', '--auto-approve', '--allow-irreversible', '--allow-destroy'])
 
-async function planJson(args: string[] = []): Promise<Plan> {
-  const r = await p.cli(['plan', '--json', ...args])
-  const plan = JSON.parse(r.stdout) as Plan
-  expect(planValidatorFn()(plan), JSON.stringify(planValidatorFn().errors)).toBe(true)
-  return plan
-}
+const planJson = (args: string[] = []) => p!.planJson(args)
 
 /** Requests made since `before`, by route, counting only routes that grew. */
 function requestsSince(before: Record<string, number>): Record<string, number> {
