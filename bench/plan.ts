@@ -21,7 +21,7 @@ const PAGE = 20
  * - the list bound: ⌈cards of the family / 20⌉ list pages per family, the families in parallel;
  * - the GET bound: one GET per card, what refresh did before it read by list.
  * Without a rate limit each bound is measured: the bare refresh (that strategy only, nothing else) through the same
- * client at the same concurrency, on warm connections. With one (requests/s per API family, as cardform.yaml's
+ * client at the same concurrency, on warm connections, in a process of its own after the plan's. With one (requests/s per API family, as cardform.yaml's
  * provider.rate_limit) each is computed: (the largest family's requests - 1) / rate, since the bucket lets its first
  * call through at once, plus one round trip of emulator latency.
  */
@@ -37,18 +37,19 @@ export const planBenchmark: Benchmark = {
     const emulator = await startEmulator({dataDir: path.join(dir, 'emulator'), latencyMs})
     try {
       const perKind = writeProject(dir, count, emulator.url, emulator.credentialsFile, 100_000)
-      const setup = await child(['apply', dir, String(parallelism)])
+      const setup = await child<{failed: number}>(['apply', dir, String(parallelism)])
       if (setup.failed !== 0) throw new Error(`set-up apply failed for ${setup.failed} cards`)
       if (rate !== undefined) writeProject(dir, count, emulator.url, emulator.credentialsFile, rate, false)
       const before = emulator.admin.stats().by_route
-      const r = await child(['plan', dir, String(parallelism), ...(rate === undefined ? ['bounds'] : [])])
+      const r = await child<PlanResult>(['plan', dir, String(parallelism)])
       const requests = Object.entries(emulator.admin.stats().by_route)
         .map(([route, n]) => [route, n - (before[route] ?? 0)] as const)
         .filter(([, n]) => n > 0)
+      const measured = rate === undefined ? await child<{get_ms: number; list_ms: number}>(['bounds', dir, String(parallelism)]) : undefined
       const largest = (perCard: (n: number) => number) => Math.max(...[...perKind.values()].map(perCard))
       const computed = (requestsOf: (n: number) => number) => ((largest(requestsOf) - 1) / rate!) * 1000 + latencyMs
-      const listBound = rate === undefined ? r.list_ms! : computed((n) => Math.ceil(n / PAGE))
-      const getBound = rate === undefined ? r.get_ms! : computed((n) => n)
+      const listBound = measured ? measured.list_ms : computed((n) => Math.ceil(n / PAGE))
+      const getBound = measured ? measured.get_ms : computed((n) => n)
       const kinds = [...perKind].map(([kind, n]) => `${n} ${kind}`).join(', ')
       process.stdout.write(
         `plan benchmark: ${count} cards (${kinds}), parallelism ${parallelism}, emulator at ${latencyMs} ms latency, ` +
@@ -75,29 +76,26 @@ function row(label: string, ms: number, listBound: number, getBound: number): st
   return `  ${label.padEnd(42)} ${ms.toFixed(0).padStart(7)} ms  ${(ms / listBound).toFixed(2).padStart(6)}x list bound  ${(ms / getBound).toFixed(3)}x GET bound\n`
 }
 
-interface ChildResult {
+interface PlanResult {
   load_ms: number
   plan_ms: number
   render_ms: number
   wall_ms: number
-  get_ms?: number
-  list_ms?: number
   cpu_user_ms: number
   cpu_system_ms: number
   max_rss_kb: number
   changes: number
   errors: number
-  failed: number
 }
 
-function child(args: string[]): Promise<ChildResult> {
+function child<T>(args: string[]): Promise<T> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'plan-child.js')
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [script, ...args], {stdio: ['ignore', 'pipe', 'inherit']})
     let out = ''
     c.stdout.on('data', (b: Buffer) => (out += b.toString()))
     c.on('error', reject)
-    c.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as ChildResult) : reject(new Error(`plan-child exited ${code}`))))
+    c.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`plan-child exited ${code}`))))
   })
 }
 
