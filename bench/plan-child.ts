@@ -6,9 +6,10 @@ import {renderPlanHuman} from '../cli/render/plan-human.js'
 import {plainStyle} from '../cli/render/style.js'
 
 /**
- * The measured side of bench/plan.ts, in its own process: `apply DIR P` (set-up) or `plan DIR P`. Prints one JSON
- * line. CPU time covers load + plan + render only; the ideal-bound run comes after, on warm connections, so the
- * ratio is never flattered by the plan's own warm-up.
+ * The measured side of bench/plan.ts, in its own process: `apply DIR P` (set-up), `plan DIR P` or `bounds DIR P`.
+ * Prints one JSON line. CPU time covers load + plan + render only. `bounds` times the bare refreshes (every card by
+ * GET, every listing by pages), after one list refresh to warm the connections, so the ratios are never flattered by
+ * the plan's own warm-up; it runs in a process of its own so that the plan's request counts are the plan's alone.
  */
 const [mode, dir, p] = process.argv.slice(2)
 const parallelism = Number(p)
@@ -23,6 +24,17 @@ try {
       autoApprove: true, allowDestroy: false, allowIrreversible: true, parallelism, failFast: false, lockTimeoutMs: 0, refresh: true,
     })
     print({failed: run.result?.failed ?? -1})
+  } else if (mode === 'bounds') {
+    const state = await workspace.store.read()
+    const gateway = await workspace.gateway()
+    const refresh = (strategy: 'get' | 'list') => refreshLive(state, gateway, {parallelism, strategy})
+    await refresh('list')
+    const ms = async (strategy: 'get' | 'list') => {
+      const t = performance.now()
+      await refresh(strategy)
+      return performance.now() - t
+    }
+    print({get_ms: await ms('get'), list_ms: await ms('list')})
   } else {
     const run = await runPlan(workspace, {refresh: true, parallelism, lock: true, lockTimeoutMs: 0})
     const t2 = performance.now()
@@ -30,21 +42,16 @@ try {
     const t3 = performance.now()
     const cpu = process.cpuUsage(cpu0)
     const maxRss = process.resourceUsage().maxRSS
-
-    const state = await workspace.store.read()
-    const t4 = performance.now()
-    await refreshLive(state, await workspace.gateway(), parallelism)
-    const ideal = performance.now() - t4
     print({
       load_ms: t1 - t0,
       plan_ms: t2 - t1,
       render_ms: t3 - t2,
       wall_ms: t3 - t0,
-      ideal_ms: ideal,
       cpu_user_ms: cpu.user / 1000,
       cpu_system_ms: cpu.system / 1000,
       max_rss_kb: maxRss,
       changes: run.plan.changes.filter((c) => c.action !== 'no-op').length,
+      errors: run.plan.diagnostics.filter((d) => d.severity === 'error').length,
     })
   }
 } finally {

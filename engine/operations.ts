@@ -6,7 +6,7 @@ import {emptyState, type StateDocument} from './model/state.js'
 import {applyPlan, type ApplyEvent, type ApplyResult, type DesiredSpec} from './apply/apply-plan.js'
 import {acceptSavedDrift, savedPlanConflicts} from './apply/refresh-only-apply.js'
 import {computePlan, type DesiredCard, type ImportRead, type LiveRead} from './plan/compute-plan.js'
-import {importsToRead, readImports, refreshLive} from './plan/refresh.js'
+import {importsToRead, readImports, refreshLive, type RefreshStrategy} from './plan/refresh.js'
 import {annotateDrift, computeRefreshOnlyPlan} from './plan/refresh-only.js'
 import {selectCards} from './plan/targeting.js'
 import {readSavedPlan, staleReasons, writeSavedPlan, type SavedPlan} from './plan/saved-plan.js'
@@ -31,6 +31,8 @@ export interface PlanOptions extends PlanScope {
   lockTimeoutMs: number
   /** Write the plan (with its desired specs) here for `apply FILE`; a plan with errors is not written. */
   out?: string
+  /** Internal (no flag): force refresh by GET or by list, for tests and benchmarks; default `auto` (refreshLive). */
+  refreshStrategy?: RefreshStrategy
 }
 
 export interface PlanRun {
@@ -64,7 +66,7 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
 async function planWithState(
   ws: Workspace,
   state: StateDocument | null,
-  opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean},
+  opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean; refreshStrategy?: RefreshStrategy},
 ): Promise<PlanRun & {live: ReadonlyMap<Address, LiveRead>}> {
   const scope = selectCards(ws.desired, state, opts.targets ?? [], opts.excludes ?? [])
   const refreshOnly = opts.mode === 'refresh-only'
@@ -73,7 +75,10 @@ async function planWithState(
   let imports = new Map<Address, ImportRead>()
   const diagnostics: Diagnostic[] = [...scope.diagnostics]
   if (refresh && scope.state && Object.keys(scope.state.resources).length > 0) {
-    const refreshed = await refreshLive(scope.state, await ws.gateway(), opts.parallelism)
+    const refreshed = await refreshLive(scope.state, await ws.gateway(), {
+      parallelism: opts.parallelism,
+      ...(opts.refreshStrategy ? {strategy: opts.refreshStrategy} : {}),
+    })
     live = refreshed.live
     diagnostics.push(...refreshed.diagnostics)
   }
@@ -251,7 +256,8 @@ async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument 
   const fingerprints = new Map<Address, string | 'gone'>()
   const prior = staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)
   if (prior.length > 0 || touched.size === 0) return {diagnostics: prior, live: new Map()}
-  const {live, diagnostics} = await refreshLive(state, await ws.gateway(), 10, touched)
+  // GET, never list: the last check before apply writes reads each card the plan touches by itself.
+  const {live, diagnostics} = await refreshLive(state, await ws.gateway(), {parallelism: 10, only: touched, strategy: 'get'})
   for (const [address, read] of live) fingerprints.set(address, read.status === 'gone' ? 'gone' : read.fingerprint)
   return {diagnostics: [...diagnostics, ...staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)], live}
 }

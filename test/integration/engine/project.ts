@@ -143,3 +143,52 @@ spec:
   }
   return {'stores.yaml': docs.join('---\n')}
 }
+
+/**
+ * `n` distinct BrandMemberCards in one file (brand-000…), their brand_id taken round-robin from `brandIds`, so one
+ * file spans several brand listings. Every fourth card is a paid one with a custom field and a fixed term, so the
+ * cards differ in shape, not only in title.
+ */
+export function brandCards(n: number, brandIds: readonly string[] = ['1004582931']): Record<string, string> {
+  const docs: string[] = []
+  for (let i = 0; i < n; i++) {
+    const no = String(i).padStart(3, '0')
+    const paid = i % 4 === 3
+    docs.push(`apiVersion: cardform/v1
+kind: BrandMemberCard
+metadata:
+  name: brand-${no}
+spec:
+  brand_id: "${brandIds[i % brandIds.length]}"
+  appid: wx5c2e8a0f3d7b9146
+  card_type: ${paid ? 'PURCHASE' : 'NORMAL'}
+  card_title: 健身卡${no}
+  card_color: "#1E88E5"
+  card_picture_url: https://wxpaylogo.qpic.cn/wxpaylogo/card/${i}
+  code_mode: ${paid ? 'MERCHANT_ALLOCATE' : 'SYSTEM_ALLOCATE'}
+  code_type: QR_CODE
+  benefits: 团课九折 ${i}
+  notify_url: https://api.dongli-fitness.example.cn/wxpay/card-notify
+  valid_date_information:
+${paid ? '    type: FIX_TERM\n    available_day_after_receive: 365' : '    type: PERMANENT'}
+  member_information:
+    jump_appid: wx5c2e8a0f3d7b9146
+    jump_path: /pages/member/index
+${
+  paid
+    ? `  purchase_information:
+    price: ${10000 + i}
+    jump_appid: wx5c2e8a0f3d7b9146
+    jump_path: /pages/member/buy
+  user_information:
+    common_field_list: [USER_FORM_FLAG_NAME]
+    custom_field_list:
+      - type: RADIO
+        name: 常去门店
+        values: [一店, 二店]
+`
+    : ''
+}`)
+  }
+  return {'brands.yaml': docs.join('---\n')}
+}
