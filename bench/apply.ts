@@ -10,6 +10,7 @@ import type {Benchmark} from './run.js'
 
 const SIZES = [500, 1000, 2000, 4000]
 const EMBEDDED_SIZES = [1000, 2000]
+const CARDS_PER_FILE = 200
 
 /**
  * `cardform apply --auto-approve` creating N cards, each N in a fresh project and a fresh child process
@@ -129,12 +130,15 @@ function writeProject(dir: string, count: number, endpoint: {url: string; creden
     .flatMap((f) => parseAllDocuments(readFileSync(path.join(quickstart, f), 'utf8')))
     .map((d) => d.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
   mkdirSync(path.join(dir, 'cards'))
-  const docs: string[] = []
-  for (let i = 0; i < count; i++) {
-    const card = structuredClone(templates[i % templates.length]!)
-    card.metadata.name = `${card.metadata.name}-${i}`
-    for (const key of ['title', 'card_title']) if (typeof card.spec[key] === 'string') card.spec[key] = `卡${i}`
-    docs.push(stringify({apiVersion: 'cardform/v1', ...card}))
+  // A card file may not exceed 1 MiB: 200 cards to a file.
+  for (let file = 0; file * CARDS_PER_FILE < count; file++) {
+    const docs: string[] = []
+    for (let i = file * CARDS_PER_FILE; i < Math.min(count, (file + 1) * CARDS_PER_FILE); i++) {
+      const card = structuredClone(templates[i % templates.length]!)
+      card.metadata.name = `${card.metadata.name}-${i}`
+      for (const key of ['title', 'card_title']) if (typeof card.spec[key] === 'string') card.spec[key] = `卡${i}`
+      docs.push(stringify({apiVersion: 'cardform/v1', ...card}))
+    }
+    writeFileSync(path.join(dir, 'cards', `cards-${String(file).padStart(3, '0')}.yaml`), docs.join('---\n'))
   }
-  writeFileSync(path.join(dir, 'cards', 'cards.yaml'), docs.join('---\n'))
 }
