@@ -110,7 +110,9 @@ export class CardStore {
         } catch (e) {
           throw new Error(`emulator data ${logFile} line ${i + 1} is damaged (${(e as Error).message}); refusing to start`)
         }
-        if (typeof line !== 'object' || line === null || !Number.isInteger(line.n) || !Array.isArray(line.records)) throw new Error(`emulator data ${logFile} line ${i + 1} is not a log line; refusing to start`)
+        if (typeof line !== 'object' || line === null || !Number.isInteger(line.n) || !Array.isArray(line.records)) {
+          throw new Error(`emulator data ${logFile} line ${i + 1} is not a log line; refusing to start`)
+        }
         if (line.n <= this.lineNo) return // already in cards.json (a compaction stopped before removing the log)
         if (line.clear) {
           this.cards.clear()
@@ -202,7 +204,12 @@ export class CardStore {
     }
     this.dirty = false
     // Serialized now: the records as they are when the flush starts, whatever happens to them while it runs.
-    const line: LogLine = {n: ++this.lineNo, seq: this.seq, ...(this.cleared ? {clear: true as const} : {}), records: [...this.changed].map((id) => this.cards.get(id)!)}
+    const line: LogLine = {
+      n: ++this.lineNo,
+      seq: this.seq,
+      ...(this.cleared ? {clear: true as const} : {}),
+      records: [...this.changed].map((id) => this.cards.get(id)!),
+    }
     const text = JSON.stringify(line) + '\n'
     this.changed.clear()
     this.cleared = false

@@ -111,15 +111,21 @@ export class FileStateStore implements StateStore {
   }
 
   async append(changes: StateChanges): Promise<void> {
-    if (!this.canAppend() || !this.base) throw new StateError(`cannot append to the journal of ${this.location} now; write the whole state`, 'state-journal')
+    if (!this.canAppend() || !this.base) {
+      throw new StateError(`cannot append to the journal of ${this.location} now; write the whole state`, 'state-journal')
+    }
     if (changes.lineage !== this.base.lineage) {
-      throw new StateError(`refusing to write state at ${this.location}: it belongs to lineage ${this.base.lineage}, not ${changes.lineage}`, 'state-lineage')
+      throw new StateError(
+        `refusing to write state at ${this.location}: it belongs to lineage ${this.base.lineage}, not ${changes.lineage}`,
+        'state-lineage',
+      )
     }
     const record = formatJournalRecord(changes)
     try {
       if (!this.journal) {
         // A new journal: its header names the document it continues. The directory entry is synced once.
-        const handle = await fs.open(this.journalPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600)
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND
+        const handle = await fs.open(this.journalPath, flags, 0o600)
         this.journal = handle
         await handle.appendFile(formatJournalHeader(this.base.lineage, this.base.serial) + record)
         await handle.datasync()
@@ -139,7 +145,10 @@ export class FileStateStore implements StateStore {
   async compact(doc: StateDocument): Promise<void> {
     if (!this.journal && !this.foreignJournal && !(await exists(this.journalPath))) return
     if (doc.serial !== this.lastSerial) {
-      throw new StateError(`cannot compact the journal of ${this.location}: the state given is at serial ${doc.serial}, the journal at ${this.lastSerial}`, 'state-serial')
+      throw new StateError(
+        `cannot compact the journal of ${this.location}: the state given is at serial ${doc.serial}, the journal at ${this.lastSerial}`,
+        'state-serial',
+      )
     }
     await this.replaceFile(doc)
   }
