@@ -1,3 +1,4 @@
+import {applyBenchmark} from './apply.js'
 import {clientGetBenchmark} from './client-get.js'
 import {emulatorBenchmark} from './emulator-throughput.js'
 import {planBenchmark} from './plan.js'
@@ -14,7 +15,7 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark, versionBenchmark, clientGetBenchmark, emulatorBenchmark, planBenchmark]
+const benchmarks: readonly Benchmark[] = [validateBenchmark, versionBenchmark, clientGetBenchmark, emulatorBenchmark, planBenchmark, applyBenchmark]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv

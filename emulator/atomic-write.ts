@@ -1,3 +1,4 @@
+import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
 import {open, rename, unlink} from 'node:fs/promises'
 
 let counter = 0
@@ -16,4 +17,22 @@ export async function writeFileAtomic(file: string, data: string, mode = 0o644):
   }
   await handle.close()
   await rename(tmp, file)
+}
+
+/** The same, synchronously (start-up). */
+export function writeFileAtomicSync(file: string, data: string, mode = 0o644): void {
+  const tmp = `${file}.${process.pid}.${++counter}.tmp`
+  const fd = openSync(tmp, 'w', mode)
+  try {
+    writeFileSync(fd, data)
+    fsyncSync(fd)
+  } catch (error) {
+    closeSync(fd)
+    try {
+      unlinkSync(tmp)
+    } catch {}
+    throw error
+  }
+  closeSync(fd)
+  renameSync(tmp, file)
 }

@@ -129,7 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           server.close(() => resolve())
           server.closeAllConnections()
         })
-        await store.flush()
+        await store.close()
         if (tempDir) await rm(tempDir, {recursive: true, force: true})
       })()
       return closed

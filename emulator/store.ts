@@ -1,6 +1,7 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
+import {open, unlink, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
-import {writeFileAtomic} from './atomic-write.js'
+import {writeFileAtomic, writeFileAtomicSync} from './atomic-write.js'
 
 export type Family = 'membercard-open' | 'brand' | 'aggregator'
 
@@ -23,15 +24,37 @@ export interface CardRecord {
 interface StoreFile {
   format_version: 1
   seq: number
+  /** The last log line this file holds (absent in files written before the log existed: 0). */
+  log_applied?: number
   cards: CardRecord[]
 }
 
+/** One line of `cards.log`: the records changed since the previous line, as they are now. */
+interface LogLine {
+  /** Line number, counting on across compactions: lines at or below the file's `log_applied` are in it already. */
+  n: number
+  seq: number
+  /** reset(): every card before this line is gone. */
+  clear?: true
+  records: CardRecord[]
+}
+
 const STATE_FILE = 'cards.json'
+const LOG_FILE = 'cards.log'
+/** The log is folded into cards.json once it is larger than this and than twice cards.json: amortized linear. */
+const COMPACT_MIN_BYTES = 1 << 20
 
 /**
- * The cards, in memory, optionally persisted to `dataDir/cards.json`. Persistence writes the whole document
- * atomically; writes are coalesced (one in flight, the next one covers every mutation made meanwhile), and
- * `flush()` resolves once the mutations made before the call are on disk, so the server answers only after that.
+ * The cards, in memory, optionally persisted under `dataDir`: `cards.json` holds every record as of the last
+ * compaction, and `cards.log` each flush's changed records since, one synced JSON line per flush (so a flush costs
+ * the size of its change, not of all the cards). Writes are coalesced (one in flight, the next one covers every
+ * mutation made meanwhile), and `flush()` resolves once the mutations made before the call are on disk, so the
+ * server answers only after that.
+ *
+ * Start-up reads cards.json and replays cards.log; a last line cut short by a crash (no newline: its flush never
+ * completed, so no answer was sent) is ignored, and a damaged complete line is refused. A log found at start-up is
+ * folded in at once, so a new log never continues after a torn line. Compaction (start-up, close, and when the log
+ * outgrows the file) writes cards.json atomically (temp, fsync, rename) and then removes the log.
  */
 export class CardStore {
   private cards = new Map<string, CardRecord>()
@@ -41,13 +64,72 @@ export class CardStore {
   private dirty = false
   private writing: Promise<void> | undefined
   private queued: Promise<void> | undefined
+  /** Cards changed since the last flush started (persisted stores only). */
+  private readonly changed = new Set<string>()
+  private cleared = false
+  private log: FileHandle | undefined
+  private logBytes = 0
+  private fileBytes = 0
+  /** The number of the last log line written. */
+  private lineNo = 0
 
-  constructor(private readonly dataDir?: string) {
-    if (dataDir && existsSync(path.join(dataDir, STATE_FILE))) {
-      const doc = JSON.parse(readFileSync(path.join(dataDir, STATE_FILE), 'utf8')) as StoreFile
+  private readonly compactMinBytes: number
+
+  constructor(
+    private readonly dataDir?: string,
+    options: {compactMinBytes?: number} = {},
+  ) {
+    this.compactMinBytes = options.compactMinBytes ?? COMPACT_MIN_BYTES
+    if (!dataDir) return
+    const file = path.join(dataDir, STATE_FILE)
+    if (existsSync(file)) {
+      const text = readFileSync(file, 'utf8')
+      const doc = JSON.parse(text) as StoreFile
       this.seq = doc.seq
-      for (const r of doc.cards) this.index(r)
+      this.lineNo = doc.log_applied ?? 0
+      this.fileBytes = Buffer.byteLength(text)
+      for (const r of doc.cards) this.put(r)
     }
+    const logFile = path.join(dataDir, LOG_FILE)
+    if (existsSync(logFile)) {
+      this.replay(readFileSync(logFile, 'utf8'), logFile)
+      this.compactSync()
+    }
+  }
+
+  private replay(text: string, logFile: string): void {
+    const end = text.lastIndexOf('\n')
+    if (end < 0) return
+    text
+      .slice(0, end)
+      .split('\n')
+      .forEach((raw, i) => {
+        let line: LogLine
+        try {
+          line = JSON.parse(raw) as LogLine
+        } catch (e) {
+          throw new Error(`emulator data ${logFile} line ${i + 1} is damaged (${(e as Error).message}); refusing to start`)
+        }
+        if (typeof line !== 'object' || line === null || !Number.isInteger(line.n) || !Array.isArray(line.records)) {
+          throw new Error(`emulator data ${logFile} line ${i + 1} is not a log line; refusing to start`)
+        }
+        if (line.n <= this.lineNo) return // already in cards.json (a compaction stopped before removing the log)
+        if (line.clear) {
+          this.cards.clear()
+          this.requests.clear()
+        }
+        for (const r of line.records) this.put(r)
+        this.seq = line.seq
+        this.lineNo = line.n
+      })
+  }
+
+  /** Add or replace a record, keeping the out_request_no index in step. */
+  private put(r: CardRecord): void {
+    const old = this.cards.get(r.card_id)
+    const oldNo = old?.card['out_request_no']
+    if (old && typeof oldNo === 'string') this.requests.delete(requestKey(old.family, old.owner_mchid, oldNo))
+    this.index(r)
   }
 
   private index(r: CardRecord): void {
@@ -73,7 +155,7 @@ export class CardStore {
   insert(r: Omit<CardRecord, 'seq'>): CardRecord {
     const record = {...r, seq: ++this.seq}
     this.index(record)
-    this.dirty = true
+    this.changedRecord(record)
     return record
   }
 
@@ -83,12 +165,12 @@ export class CardStore {
     if (typeof no === 'string') this.requests.delete(requestKey(r.family, r.owner_mchid, no))
     r.owner_mchid = mchid
     this.index(r)
-    this.dirty = true
+    this.changedRecord(r)
   }
 
   /** Record that `r` was changed in place. */
-  touch(_r: CardRecord): void {
-    this.dirty = true
+  touch(r: CardRecord): void {
+    this.changedRecord(r)
   }
 
   clear(): void {
@@ -96,6 +178,13 @@ export class CardStore {
     this.requests.clear()
     this.seq = 0
     this.dirty = true
+    this.cleared = true
+    this.changed.clear()
+  }
+
+  private changedRecord(r: CardRecord): void {
+    this.dirty = true
+    if (this.dataDir) this.changed.add(r.card_id)
   }
 
   get size(): number {
@@ -114,12 +203,80 @@ export class CardStore {
       return this.queued
     }
     this.dirty = false
-    const doc: StoreFile = {format_version: 1, seq: this.seq, cards: this.all()}
-    const file = path.join(this.dataDir, STATE_FILE)
-    this.writing = writeFileAtomic(file, JSON.stringify(doc)).finally(() => {
+    // Serialized now: the records as they are when the flush starts, whatever happens to them while it runs.
+    const line: LogLine = {
+      n: ++this.lineNo,
+      seq: this.seq,
+      ...(this.cleared ? {clear: true as const} : {}),
+      records: [...this.changed].map((id) => this.cards.get(id)!),
+    }
+    const text = JSON.stringify(line) + '\n'
+    this.changed.clear()
+    this.cleared = false
+    this.writing = this.append(text).finally(() => {
       this.writing = undefined
     })
     return this.writing
+  }
+
+  /** Flush, fold the log into cards.json, and close the log. */
+  async close(): Promise<void> {
+    await this.flush()
+    await this.queued
+    if (!this.dataDir) return
+    if (this.log || existsSync(path.join(this.dataDir, LOG_FILE))) await this.compact()
+  }
+
+  private async append(text: string): Promise<void> {
+    const dir = this.dataDir!
+    this.log ??= await open(path.join(dir, LOG_FILE), 'a', 0o644)
+    await this.log.appendFile(text)
+    await this.log.datasync()
+    this.logBytes += Buffer.byteLength(text)
+    if (this.logBytes > Math.max(this.compactMinBytes, 2 * this.fileBytes)) await this.compact()
+  }
+
+  /** Write every record to cards.json (atomically), then remove the log it now holds. */
+  private async compact(): Promise<void> {
+    const dir = this.dataDir!
+    const text = this.fileText()
+    await writeFileAtomic(path.join(dir, STATE_FILE), text)
+    await syncDir(dir) // the new cards.json must be durable before the log it replaces goes
+    this.fileBytes = Buffer.byteLength(text)
+    await this.log?.close()
+    this.log = undefined
+    await unlink(path.join(dir, LOG_FILE)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e
+    })
+    this.logBytes = 0
+  }
+
+  private compactSync(): void {
+    const dir = this.dataDir!
+    const text = this.fileText()
+    writeFileAtomicSync(path.join(dir, STATE_FILE), text)
+    this.fileBytes = Buffer.byteLength(text)
+    rmSync(path.join(dir, LOG_FILE), {force: true})
+  }
+
+  /**
+   * cards.json as of now. Mutations not flushed yet are in it too; the log line that flushes them later has a higher
+   * number than `log_applied`, so it is replayed over this file, which is harmless: a line holds whole records.
+   */
+  private fileText(): string {
+    const doc: StoreFile = {format_version: 1, seq: this.seq, log_applied: this.lineNo, cards: this.all()}
+    return JSON.stringify(doc)
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r')
+  try {
+    await h.sync()
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+  } finally {
+    await h.close()
   }
 }
 

@@ -153,6 +153,8 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
   const lock = await ws.store.lock('apply', opts.lockTimeoutMs)
   try {
     const state = await ws.store.read()
+    // A journal left by an interrupted apply is folded into the document before anything else (same serial).
+    if (state) await ws.store.compact?.(state)
     let plan: Plan
     let desired: Map<Address, DesiredSpec>
     const refused: Diagnostic[] = []
@@ -205,9 +207,28 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
     })
     // A first apply with nothing to do still records the state (unless writing it already failed: the summary says so).
     if (!state && doc.serial === 0 && !result.stateWriteFailure) await manager.persist()
+    await compactState(manager, result)
     return {plan, refused, result, state: doc}
   } finally {
     await ws.store.unlock(lock.id)
+  }
+}
+
+/**
+ * Fold the apply's journal into the state document. Every change is already recorded (in the journal), so a failure
+ * here loses nothing: it is reported with the state write failures, and the next run folds the journal in.
+ */
+async function compactState(manager: StateManager, result: ApplyResult): Promise<void> {
+  if (result.stateWriteFailure) return
+  try {
+    await manager.compact()
+  } catch (e) {
+    const code = (e as {code?: unknown}).code
+    result.stateWriteFailure = {
+      message: `every change is recorded in the state's journal, but folding it into the state document failed (the next run does it): ${(e as Error).message}`,
+      ...(typeof code === 'string' ? {code} : {}),
+      lastSerial: manager.doc.serial,
+    }
   }
 }
 

@@ -151,7 +151,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     // never derive the moved card's out_request_no (as `state mv` and `state rm` keep it).
     const g = doc.generations[change.moved_from]
     if (g !== undefined) doc.generations[change.address] = Math.max(g, doc.generations[change.address] ?? 0)
-    await state.persist()
+    await state.persist(change.moved_from, change.address)
   }
   const prior = doc.resources[change.address] ? structuredClone(doc.resources[change.address]!) : undefined
   // What state records once the change is made: for an existing card, from its current entry (ignore_changes fields
@@ -162,7 +162,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
 
   if (change.action === 'forget') {
     delete doc.resources[change.address]
-    await state.persist()
+    await state.persist(change.address)
     return {...base, status: 'done'}
   }
   if (change.action === 'import' && rec) {
@@ -187,19 +187,19 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     }
     doc.generations[change.address] = generation
     current = change.remote_id
-    await state.persist()
+    await state.persist(change.address)
   }
 
   if (change.steps.length === 0) {
     if (change.action === 'delete' || change.action === 'invalidate') {
       delete doc.resources[change.address] // gone outside cardform: forget it
-      await state.persist()
+      await state.persist(change.address)
     } else {
       const r = doc.resources[change.address]
       if (r && rec && r.status === 'created' && recordDiffers(r, rec)) {
         record(r, rec, ['applied', 'write_only', 'one_way', 'lifecycle'])
         r.updated_at = now()
-        await state.persist()
+        await state.persist(change.address)
       }
     }
     return {...base, status: 'done', ...(current ? {remoteId: current} : {})}
@@ -242,7 +242,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           }
           doc.resources[change.address] = entry
           doc.generations[change.address] = Math.max(doc.generations[change.address] ?? 0, generation)
-          await state.persist()
+          await state.persist(change.address)
           const created = await gateway.create(change.kind, step.body, step.out_request_no)
           current = created.remoteId
           actedOn = created.remoteId
@@ -251,7 +251,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           delete entry.create_body
           if (created.live) entry.live_fingerprint = fingerprint(created.live)
           entry.updated_at = now()
-          await state.persist()
+          await state.persist(change.address)
           break
         }
         case 'patch': {
@@ -262,7 +262,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           if (rec) r.applied = structuredClone(rec.applied)
           if (patched.live) r.live_fingerprint = fingerprint(patched.live)
           r.updated_at = now()
-          await state.persist()
+          await state.persist(change.address)
           break
         }
         case 'rights': {
@@ -272,7 +272,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           const r = doc.resources[change.address]!
           if (rec) r.write_only = structuredClone(rec.write_only)
           r.updated_at = now()
-          await state.persist()
+          await state.persist(change.address)
           break
         }
         case 'delete':
@@ -283,7 +283,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           const r = doc.resources[change.address]
           if (r?.deposed === target) delete r.deposed
           else if (r && (r.remote_id === target || !step.remote_id)) delete doc.resources[change.address]
-          await state.persist()
+          await state.persist(change.address)
           break
         }
         default:
@@ -297,7 +297,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
         // The API refused the create, so no card exists: drop the journal rather than leave an outcome to resume.
         if (beforeJournal) doc.resources[change.address] = beforeJournal
         else delete doc.resources[change.address]
-        await state.persist()
+        await state.persist(change.address)
       }
       if (step.op !== 'create') actedOn ??= current
       opts.onEvent?.({type: 'step-failed', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), failure})
@@ -310,7 +310,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     // memory as the plan showed.
     record(r, rec, ['applied', 'write_only', 'one_way', 'lifecycle'])
     r.updated_at = now()
-    await state.persist()
+    await state.persist(change.address)
   }
   return {...base, status: 'done', ...(current ? {remoteId: current} : {})}
 }

@@ -63,3 +63,15 @@ export interface ResourceState {
 export function emptyState(lineage: string, version: string): StateDocument {
   return {version: STATE_VERSION, serial: 0, lineage, cardform_version: version, resources: {}, generations: {}}
 }
+
+/**
+ * One checkpoint of an apply: the entries of the addresses it changed and the serial it brings the state to. Stores
+ * record it at a cost that does not grow with the state (a journal line, a journal row) and fold their journal into
+ * the document later (compaction). `null` removes the entry.
+ */
+export interface StateChanges {
+  lineage: string
+  serial: number
+  resources: Record<Address, ResourceState | null>
+  generations: Record<Address, number | null>
+}

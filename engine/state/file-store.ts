@@ -1,23 +1,45 @@
 import {randomUUID} from 'node:crypto'
 import {constants, promises as fs} from 'node:fs'
+import type {FileHandle} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type {StateDocument} from '../model/state.js'
-import {LockHeldError, StateError, newLockInfo, type LockInfo} from './errors.js'
-import {parseState, serializeState} from './state-document.js'
+import type {StateChanges, StateDocument} from '../model/state.js'
+import {LockHeldError, StateCorruptError, StateError, newLockInfo, type LockInfo} from './errors.js'
+import {foldJournal, formatJournalHeader, formatJournalRecord, parseJournalFile} from './journal.js'
+import {checkState, parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
 
 const LOCK_POLL_MS = 200
+/** A reader that finds a journal newer than the document it read raced a compaction: it reads again this often. */
+const READ_ATTEMPTS = 3
 
 /**
  * The local state backend: one JSON file, written as temp file → fsync → rename (never truncate-then-write, the
  * cause of Terraform's empty state files), with the previous version kept as `<file>.backup`. The lock is a
  * `<file>.lock` file created with O_EXCL, holding the LockInfo as JSON.
+ *
+ * Checkpoints during an apply are appended to `<file>.journal` (see journal.ts), one synced line each, so that a
+ * checkpoint costs the size of its change: rewriting the whole file every time made an apply quadratic. Reading is
+ * the file plus its journal; `compact` (at the end of an apply, and at the start of the next one when a crash left a
+ * journal) writes the folded document as above and then removes the journal. A crash between the two leaves a
+ * journal whose records the new file already holds: they are recognised by their serials and skipped.
  */
 export class FileStateStore implements StateStore {
   readonly location: string
   private readonly lockPath: string
+  private readonly journalPath: string
+  private readonly journalName: string
   private verifiedExisting = false
+  /** The lineage and serial of the document in the file, as this store last read or wrote it; null: no file. */
+  private base: {lineage: string; serial: number} | null = null
+  /** A journal file is there that this store did not start (an interrupted run's): compact before appending. */
+  private foreignJournal = false
+  /** The journal this store appends to, open for appending. */
+  private journal: FileHandle | null = null
+  /** An append failed: the journal may end in a partial line, so the next checkpoint rewrites everything. */
+  private broken = false
+  /** The serial of the state as last read, written or appended. */
+  private lastSerial = 0
 
   constructor(
     private readonly file: string,
@@ -27,24 +49,112 @@ export class FileStateStore implements StateStore {
   ) {
     this.location = displayPath ?? file
     this.lockPath = `${file}.lock`
+    this.journalPath = `${file}.journal`
+    this.journalName = `${this.location}.journal`
   }
 
   async read(): Promise<StateDocument | null> {
-    let text: string
-    try {
-      text = await fs.readFile(this.file, 'utf8')
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-      throw e
+    for (let attempt = 1; ; attempt++) {
+      const text = await readIfExists(this.file)
+      const journal = await readIfExists(this.journalPath)
+      if (text === null) {
+        if (journal !== null && journal.includes('\n')) {
+          throw new StateCorruptError(this.location, `there is a journal (${this.journalName}) but no state file it continues`)
+        }
+        return null
+      }
+      const doc = parseState(text, this.location)
+      const base = {lineage: doc.lineage, serial: doc.serial}
+      if (journal !== null) {
+        const folded = this.fold(doc, journal)
+        // The journal continues a newer document than the one read: a compaction (and a new journal) happened between
+        // the two reads. Read both again.
+        if (folded === 'newer-journal' && attempt < READ_ATTEMPTS) continue
+        if (folded === 'newer-journal') {
+          throw new StateCorruptError(this.location, `its journal ${this.journalName} continues a later serial than the file's ${base.serial}`)
+        }
+      }
+      this.verifiedExisting = true
+      this.base = base
+      this.foreignJournal = journal !== null && this.journal === null
+      this.lastSerial = doc.serial
+      return doc
     }
-    const doc = parseState(text, this.location)
-    this.verifiedExisting = true
-    return doc
+  }
+
+  /** Fold the journal's records into `doc` and check the result; 'newer-journal' when it continues a later document. */
+  private fold(doc: StateDocument, text: string): 'ok' | 'newer-journal' {
+    const {header, records} = parseJournalFile(text, this.location, this.journalName)
+    if (!header) return 'ok'
+    if (header.lineage !== doc.lineage) {
+      throw new StateCorruptError(this.location, `its journal ${this.journalName} belongs to lineage ${header.lineage}, not ${doc.lineage}`)
+    }
+    if (header.base_serial > doc.serial) return 'newer-journal'
+    const baseSerial = doc.serial
+    const applied = foldJournal(doc, records, this.location)
+    // An older journal (a compaction stopped before removing it) holds nothing the file lacks; a gap would lose changes.
+    if (header.base_serial < baseSerial && applied > 0) {
+      throw new StateCorruptError(this.location, `its journal ${this.journalName} continues serial ${header.base_serial}, not the file's ${baseSerial}`)
+    }
+    if (applied > 0) checkState(doc, this.location)
+    return 'ok'
   }
 
   async write(doc: StateDocument): Promise<void> {
     await fs.mkdir(path.dirname(this.file), {recursive: true})
     if (!this.verifiedExisting) await this.checkExisting(doc)
+    await this.replaceFile(doc)
+  }
+
+  canAppend(): boolean {
+    return this.verifiedExisting && this.base !== null && !this.foreignJournal && !this.broken
+  }
+
+  async append(changes: StateChanges): Promise<void> {
+    if (!this.canAppend() || !this.base) {
+      throw new StateError(`cannot append to the journal of ${this.location} now; write the whole state`, 'state-journal')
+    }
+    if (changes.lineage !== this.base.lineage) {
+      throw new StateError(
+        `refusing to write state at ${this.location}: it belongs to lineage ${this.base.lineage}, not ${changes.lineage}`,
+        'state-lineage',
+      )
+    }
+    const record = formatJournalRecord(changes)
+    try {
+      if (!this.journal) {
+        // A new journal: its header names the document it continues. The directory entry is synced once.
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND
+        const handle = await fs.open(this.journalPath, flags, 0o600)
+        this.journal = handle
+        await handle.appendFile(formatJournalHeader(this.base.lineage, this.base.serial) + record)
+        await handle.datasync()
+        await syncDir(path.dirname(this.file))
+      } else {
+        await this.journal.appendFile(record)
+        await this.journal.datasync()
+      }
+    } catch (e) {
+      this.broken = true
+      await this.closeJournal()
+      throw e
+    }
+    this.lastSerial = changes.serial
+  }
+
+  async compact(doc: StateDocument): Promise<void> {
+    if (!this.journal && !this.foreignJournal && !(await exists(this.journalPath))) return
+    if (doc.serial !== this.lastSerial) {
+      throw new StateError(
+        `cannot compact the journal of ${this.location}: the state given is at serial ${doc.serial}, the journal at ${this.lastSerial}`,
+        'state-serial',
+      )
+    }
+    await this.replaceFile(doc)
+  }
+
+  /** Write `doc` as the file (temp, fsync, backup, rename), then remove the journal it now holds. */
+  private async replaceFile(doc: StateDocument): Promise<void> {
     const text = serializeState(doc)
     const tmp = `${this.file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
     const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
@@ -63,19 +173,30 @@ export class FileStateStore implements StateStore {
     await fs.rename(tmp, this.file)
     await syncDir(path.dirname(this.file))
     this.verifiedExisting = true
+    this.base = {lineage: doc.lineage, serial: doc.serial}
+    this.lastSerial = doc.serial
+    // Only now may the journal go: until the rename, it holds changes the old file lacks.
+    await this.closeJournal()
+    try {
+      await fs.unlink(this.journalPath)
+      await syncDir(path.dirname(this.file))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+    this.foreignJournal = false
+    this.broken = false
   }
 
-  /** Never overwrite a file we could not read, or the state of another lineage. */
+  private async closeJournal(): Promise<void> {
+    const h = this.journal
+    this.journal = null
+    await h?.close().catch(() => {})
+  }
+
+  /** Never overwrite state we could not read (file or journal), or the state of another lineage. */
   private async checkExisting(doc: StateDocument): Promise<void> {
-    let text: string
-    try {
-      text = await fs.readFile(this.file, 'utf8')
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw e
-    }
-    const existing = parseState(text, this.location)
-    if (existing.lineage !== doc.lineage) {
+    const existing = await this.read()
+    if (existing && existing.lineage !== doc.lineage) {
       throw new StateError(
         `refusing to overwrite state at ${this.location}: it belongs to lineage ${existing.lineage}, not ${doc.lineage}`,
         'state-lineage',
@@ -129,7 +250,9 @@ export class FileStateStore implements StateStore {
     return holder
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.closeJournal()
+  }
 
   private async readLock(): Promise<LockInfo | null> {
     try {
@@ -169,5 +292,23 @@ async function syncDir(dir: string): Promise<void> {
     // Some filesystems refuse fsync on directories; the rename is still atomic there.
   } finally {
     await h.close()
+  }
+}
+
+async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw e
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file)
+    return true
+  } catch {
+    return false
   }
 }

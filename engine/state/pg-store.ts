@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto'
 import pg from 'pg'
-import type {StateDocument} from '../model/state.js'
-import {LockHeldError, StateError, newLockInfo, type LockInfo} from './errors.js'
-import {parseState, serializeState} from './state-document.js'
+import type {StateChanges, StateDocument} from '../model/state.js'
+import {LockHeldError, StateCorruptError, StateError, newLockInfo, type LockInfo} from './errors.js'
+import {foldJournal, parseRecord, toRecord, type JournalRecord} from './journal.js'
+import {checkState, parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
 
 const LOCK_POLL_MS = 200
@@ -29,16 +30,21 @@ export interface PgStoreOptions {
 }
 
 /**
- * The PostgreSQL state backend, for a team sharing state. Three tables in the configured schema:
- * - `states`: one row per workspace holding the document as text. Text, not jsonb: jsonb would reorder keys and
- *   fold duplicates, so a row could not be refused as written; parseState is the check, as for the file.
- * - `state_history`: the versions each write replaced (the file store's `.backup`), the last HISTORY_KEEP kept.
+ * The PostgreSQL state backend, for a team sharing state. Four tables in the configured schema:
+ * - `states`: one row per workspace holding the document as text, and the serial of the state (the document's, or
+ *   its journal's last). Text, not jsonb: jsonb would reorder keys and fold duplicates, so a row could not be
+ *   refused as written; parseState is the check, as for the file.
+ * - `journal`: the checkpoints of an apply since the document was last written, one row each (journal.ts):
+ *   (workspace, serial, record). Writing the whole document at every checkpoint made an apply quadratic.
+ * - `state_history`: the documents each write or compaction replaced (the file store's `.backup`), the last
+ *   HISTORY_KEEP kept.
  * - `locks`: who holds the workspace's lock, for messages. The lock itself is a session-level advisory lock
  *   (pg_try_advisory_lock, as Terraform's pg backend does) held by a dedicated connection, so it dies with the
  *   holder's session: a killed cardform frees the lock without anyone's help.
  *
- * A write is one transaction that locks the current row (SELECT … FOR UPDATE), checks it, copies it to history
- * and replaces it: it commits whole or not at all.
+ * A write, an append and a compaction are each one transaction that locks the current row (SELECT … FOR UPDATE)
+ * and checks it (the lock still held, the lineage, a serial that grows): each commits whole or not at all. A read
+ * is one snapshot (REPEATABLE READ) of the row and its journal.
  */
 export class PgStateStore implements StateStore {
   readonly location: string
@@ -52,6 +58,12 @@ export class PgStateStore implements StateStore {
   private ready: Promise<void> | undefined
   /** Locks this store holds: their id → the session holding the advisory lock. */
   private readonly held = new Map<string, {client: pg.Client; pid: number}>()
+  /** This store has read or written the row, so it knows the lineage an append must match. */
+  private lineage: string | undefined
+  /** The row had journal rows when last read (an interrupted run's): compact before appending. */
+  private foreignJournal = false
+  /** The serial of the state as last read, written or appended. */
+  private lastSerial = 0
 
   constructor(private readonly options: PgStoreOptions) {
     if (!SCHEMA_NAME.test(options.schema)) {
@@ -71,10 +83,56 @@ export class PgStateStore implements StateStore {
   async read(): Promise<StateDocument | null> {
     return this.guard('read', async () => {
       await this.ensureTables()
-      const r = await this.pool.query<{doc: string}>(`SELECT doc FROM ${this.schema}.states WHERE workspace = $1`, [this.workspace])
-      const row = r.rows[0]
-      return row ? parseState(row.doc, this.location, this.backup) : null
+      const {row, journal} = await this.snapshot()
+      if (!row) {
+        if (journal.length > 0) throw new StateCorruptError(this.location, 'there are journal rows but no state row they continue', this.backup)
+        return null
+      }
+      const doc = parseState(row.doc, this.location, this.backup)
+      const records = journal.map((j) => this.parseJournalRow(j))
+      if (foldJournal(doc, records, this.location) > 0) checkState(doc, this.location, this.backup)
+      if (doc.serial !== Number(row.serial)) {
+        throw new StateCorruptError(this.location, `the row is at serial ${row.serial}, but its document and journal reach serial ${doc.serial}`, this.backup)
+      }
+      this.lineage = doc.lineage
+      this.foreignJournal = journal.length > 0
+      this.lastSerial = doc.serial
+      return doc
     })
+  }
+
+  /** The row and its journal, as of one instant. */
+  private async snapshot(): Promise<{row: {doc: string; serial: string} | undefined; journal: Array<{serial: string; record: string}>}> {
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      const r = await client.query<{doc: string; serial: string}>(`SELECT doc, serial FROM ${this.schema}.states WHERE workspace = $1`, [this.workspace])
+      const j = await client.query<{serial: string; record: string}>(
+        `SELECT serial, record FROM ${this.schema}.journal WHERE workspace = $1 ORDER BY serial`,
+        [this.workspace],
+      )
+      await client.query('COMMIT')
+      return {row: r.rows[0], journal: j.rows}
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => (broken = true))
+      throw e
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  private parseJournalRow(j: {serial: string; record: string}): JournalRecord {
+    const where = `journal row ${j.serial}`
+    let value: unknown
+    try {
+      value = JSON.parse(j.record)
+    } catch (e) {
+      throw new StateCorruptError(this.location, `${where} is not valid JSON (${(e as Error).message})`, this.backup)
+    }
+    const record = parseRecord(value, where, this.location)
+    if (record.serial !== Number(j.serial)) throw new StateCorruptError(this.location, `${where} holds serial ${record.serial}`, this.backup)
+    return record
   }
 
   async write(doc: StateDocument): Promise<void> {
@@ -83,7 +141,12 @@ export class PgStateStore implements StateStore {
       // Two first writers can both find no row; the loser's insert does nothing and it goes round again, now
       // finding (and checking) the winner's row.
       for (let attempt = 0; attempt < 2; attempt++) {
-        if (await this.writeOnce(doc)) return
+        if (await this.writeOnce(doc)) {
+          this.lineage = doc.lineage
+          this.foreignJournal = false
+          this.lastSerial = doc.serial
+          return
+        }
       }
       throw new StateError(`writing state at ${this.location} failed: the row kept changing under it`, 'state-conflict')
     })
@@ -105,34 +168,17 @@ export class PgStateStore implements StateStore {
       if (current) {
         // Never overwrite a row we could not read (parseState throws), nor the state of another lineage.
         const existing = parseState(current.doc, this.location, this.backup)
-        if (existing.lineage !== doc.lineage) {
-          throw new StateError(
-            `refusing to overwrite state at ${this.location}: it belongs to lineage ${existing.lineage}, not ${doc.lineage}`,
-            'state-lineage',
-          )
-        }
+        this.checkLineage(existing.lineage, doc.lineage)
         // Every write bumps the serial. One that does not grow was computed from an older read: a stale writer
-        // that would undo what was written since.
-        if (doc.serial <= existing.serial) {
-          throw new StateError(
-            `refusing to write serial ${doc.serial} to state at ${this.location}: it is already at serial ${existing.serial}, ` +
-              `so this write was based on an older state (a stale writer)`,
-            'state-serial',
-          )
-        }
-        await client.query(
-          `INSERT INTO ${this.schema}.state_history (workspace, lineage, serial, doc) VALUES ($1, $2, $3, $4)`,
-          [this.workspace, existing.lineage, existing.serial, current.doc],
-        )
-        await client.query(
-          `DELETE FROM ${this.schema}.state_history WHERE workspace = $1 AND id NOT IN ` +
-            `(SELECT id FROM ${this.schema}.state_history WHERE workspace = $1 ORDER BY id DESC LIMIT $2)`,
-          [this.workspace, this.options.historyKeep ?? HISTORY_KEEP],
-        )
+        // that would undo what was written since. The row's serial counts the journal too.
+        this.checkSerialGrows(doc.serial, Number(current.serial))
+        await this.keepHistory(client, existing, current.doc)
         await client.query(
           `UPDATE ${this.schema}.states SET lineage = $2, serial = $3, doc = $4, updated_at = now() WHERE workspace = $1`,
           [this.workspace, doc.lineage, doc.serial, text],
         )
+        // The new document holds everything the journal recorded.
+        await client.query(`DELETE FROM ${this.schema}.journal WHERE workspace = $1`, [this.workspace])
       } else {
         const inserted = await client.query(
           `INSERT INTO ${this.schema}.states (workspace, lineage, serial, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace) DO NOTHING`,
@@ -145,6 +191,121 @@ export class PgStateStore implements StateStore {
       }
       await client.query('COMMIT')
       return true
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => (broken = true))
+      throw e
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  canAppend(): boolean {
+    return this.lineage !== undefined && !this.foreignJournal
+  }
+
+  /**
+   * A checkpoint: one journal row, and the row's serial moved to it, under the same checks as a write (the lock still
+   * held, the lineage, a serial that grows). The document is neither read nor written, so the cost does not grow
+   * with the state (its TOASTed text is kept as it is by the UPDATE).
+   */
+  async append(changes: StateChanges): Promise<void> {
+    await this.guard('write', async () => {
+      if (!this.canAppend()) throw new StateError(`cannot append to the journal of ${this.location} now; write the whole state`, 'state-journal')
+      await this.ensureTables()
+      await this.transaction(async (client) => {
+        await this.checkLockStillHeld(client)
+        const r = await client.query<{lineage: string; serial: string}>(
+          `SELECT lineage, serial FROM ${this.schema}.states WHERE workspace = $1 FOR UPDATE`,
+          [this.workspace],
+        )
+        const current = r.rows[0]
+        if (!current) throw new StateError(`writing state at ${this.location} failed: its row is gone`, 'state-conflict')
+        this.checkLineage(current.lineage, changes.lineage)
+        this.checkSerialGrows(changes.serial, Number(current.serial))
+        await client.query(`INSERT INTO ${this.schema}.journal (workspace, serial, record) VALUES ($1, $2, $3)`, [
+          this.workspace,
+          changes.serial,
+          JSON.stringify(toRecord(changes)),
+        ])
+        await client.query(`UPDATE ${this.schema}.states SET serial = $2, updated_at = now() WHERE workspace = $1`, [this.workspace, changes.serial])
+      })
+      this.lastSerial = changes.serial
+    })
+  }
+
+  /**
+   * Fold the journal into the document: the document replaced goes to history, the journal rows are deleted, the
+   * serial stays. Refused when the row moved past `doc` (another writer), like a write.
+   */
+  async compact(doc: StateDocument): Promise<void> {
+    await this.guard('write', async () => {
+      const text = serializeState(doc)
+      await this.ensureTables()
+      await this.transaction(async (client) => {
+        await this.checkLockStillHeld(client)
+        const r = await client.query<{doc: string; serial: string}>(
+          `SELECT doc, serial FROM ${this.schema}.states WHERE workspace = $1 FOR UPDATE`,
+          [this.workspace],
+        )
+        const current = r.rows[0]
+        const pending = await client.query(`SELECT 1 FROM ${this.schema}.journal WHERE workspace = $1 LIMIT 1`, [this.workspace])
+        if (!current || pending.rowCount === 0) return
+        if (Number(current.serial) !== doc.serial) {
+          throw new StateError(
+            `refusing to compact state at ${this.location} at serial ${doc.serial}: it is at serial ${current.serial}, ` +
+              `so another run wrote it since this one read it`,
+            'state-serial',
+          )
+        }
+        const existing = parseState(current.doc, this.location, this.backup)
+        this.checkLineage(existing.lineage, doc.lineage)
+        await this.keepHistory(client, existing, current.doc)
+        await client.query(`UPDATE ${this.schema}.states SET doc = $2, updated_at = now() WHERE workspace = $1`, [this.workspace, text])
+        await client.query(`DELETE FROM ${this.schema}.journal WHERE workspace = $1`, [this.workspace])
+      })
+      this.foreignJournal = false
+    })
+  }
+
+  private checkLineage(existing: string, writing: string): void {
+    if (existing !== writing) {
+      throw new StateError(`refusing to overwrite state at ${this.location}: it belongs to lineage ${existing}, not ${writing}`, 'state-lineage')
+    }
+  }
+
+  private checkSerialGrows(serial: number, stored: number): void {
+    if (serial <= stored) {
+      throw new StateError(
+        `refusing to write serial ${serial} to state at ${this.location}: it is already at serial ${stored}, ` +
+          `so this write was based on an older state (a stale writer)`,
+        'state-serial',
+      )
+    }
+  }
+
+  /** Copy the document being replaced to history, keeping the last HISTORY_KEEP. */
+  private async keepHistory(client: pg.PoolClient, existing: StateDocument, text: string): Promise<void> {
+    await client.query(`INSERT INTO ${this.schema}.state_history (workspace, lineage, serial, doc) VALUES ($1, $2, $3, $4)`, [
+      this.workspace,
+      existing.lineage,
+      existing.serial,
+      text,
+    ])
+    await client.query(
+      `DELETE FROM ${this.schema}.state_history WHERE workspace = $1 AND id NOT IN ` +
+        `(SELECT id FROM ${this.schema}.state_history WHERE workspace = $1 ORDER BY id DESC LIMIT $2)`,
+      [this.workspace, this.options.historyKeep ?? HISTORY_KEEP],
+    )
+  }
+
+  /** One transaction on a pooled connection: committed when `body` returns, rolled back when it throws. */
+  private async transaction(body: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      await body(client)
+      await client.query('COMMIT')
     } catch (e) {
       await client.query('ROLLBACK').catch(() => (broken = true))
       throw e
@@ -296,9 +457,9 @@ export class PgStateStore implements StateStore {
     // Look first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema
     // exists, which a team's state role may not have.
     const present = await this.pool.query<{n: string}>(
-      `SELECT count(to_regclass(t)) AS n FROM unnest(ARRAY['${s}.states', '${s}.state_history', '${s}.locks']) AS t`,
+      `SELECT count(to_regclass(t)) AS n FROM unnest(ARRAY['${s}.states', '${s}.journal', '${s}.state_history', '${s}.locks']) AS t`,
     )
-    if (present.rows[0]?.n === '3') return
+    if (present.rows[0]?.n === '4') return
     const client = await this.pool.connect()
     let broken = false
     try {
@@ -313,6 +474,15 @@ export class PgStateStore implements StateStore {
           serial bigint NOT NULL,
           doc text NOT NULL,
           updated_at timestamptz NOT NULL DEFAULT now()
+        )`,
+      )
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${s}.journal (
+          workspace text NOT NULL,
+          serial bigint NOT NULL,
+          record text NOT NULL,
+          written_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (workspace, serial)
         )`,
       )
       await client.query(

@@ -27,6 +27,11 @@ export function parseState(text: string, location: string, backup?: string): Sta
   } catch (e) {
     throw new StateCorruptError(location, `not valid JSON (${(e as Error).message})`, backup)
   }
+  return checkState(doc, location, backup)
+}
+
+/** Check a parsed document (e.g. a document with its journal folded in) against the state schema; never repairs. */
+export function checkState(doc: unknown, location: string, backup?: string): StateDocument {
   const version = (doc as {version?: unknown} | null)?.version
   if (typeof version === 'number' && version > STATE_VERSION) throw new StateVersionError(location, version, STATE_VERSION)
   const v = validate()

@@ -1,15 +1,22 @@
-import type {StateDocument} from '../model/state.js'
+import type {Address} from '../model/address.js'
+import type {StateChanges, StateDocument} from '../model/state.js'
 import type {StateStore} from './store.js'
 
 /**
  * Holds the state document in memory during an apply and persists it after every remote change.
  *
- * Parallel workers mutate the document and then `await persist()`. Writes never overlap: a persist requested while
- * a write is in flight joins the next write, which snapshots the document when it starts and so includes every
- * mutation made before the caller asked. When persist resolves, the caller's mutation is on disk.
+ * Parallel workers mutate the document and then `await persist(address)`, naming the addresses whose entries (in
+ * `resources` and `generations`) they changed. Writes never overlap: a persist requested while a write is in flight
+ * joins the next write, which takes the entries of every address named before it started. When persist resolves,
+ * the caller's mutation is on disk.
+ *
+ * A write is a checkpoint (`store.append`: only the named entries, so its cost does not grow with the state) when
+ * the store can append, and the whole document otherwise: with a store without a journal, for the first write of a
+ * run whose store found a journal left by a crash, after a failed write (what it carried may not be on disk), and
+ * for `persist()` without addresses. `compact()` folds the journal into the document at the end.
  *
  * `doc.serial` is always the serial of the last write that succeeded (the one a summary may report): each write
- * sends its own serial in the snapshot, and the document takes it only once the store has accepted it.
+ * sends its own serial, and the document takes it only once the store has accepted it.
  */
 export class StateManager {
   private inFlight: Promise<void> | null = null
@@ -21,6 +28,10 @@ export class StateManager {
   private attempted: number
   private written = 0
   private failure: Error | undefined
+  /** Addresses changed since the last write started. */
+  private readonly dirty = new Set<Address>()
+  /** The next write carries the whole document. */
+  private wholeNext = false
 
   constructor(
     private readonly store: StateStore,
@@ -36,13 +47,16 @@ export class StateManager {
 
   /**
    * Why the last write failed (e.g. StateError `lock-lost`), or undefined when it succeeded. A later write that
-   * succeeds clears it: it snapshots the whole document, so it records every mutation the failed write carried.
+   * succeeds clears it: it writes the whole document, so it records every mutation the failed write carried.
    */
   get writeFailure(): Error | undefined {
     return this.failure
   }
 
-  persist(): Promise<void> {
+  /** Persist the entries of `addresses`; without addresses, the whole document. */
+  persist(...addresses: Address[]): Promise<void> {
+    if (addresses.length === 0) this.wholeNext = true
+    for (const a of addresses) this.dirty.add(a)
     if (this.queued) return this.queued
     if (!this.inFlight) return this.startWrite()
     const next = this.inFlight.then(
@@ -59,12 +73,31 @@ export class StateManager {
     return next
   }
 
+  /**
+   * Fold the store's journal into its document (compaction), keeping the serial. Nothing to do after a failed write
+   * (the document in memory may hold changes the store never accepted; the journal stays, and the next run folds
+   * it) or for a store without a journal.
+   */
+  async compact(): Promise<void> {
+    await this.inFlight?.catch(() => {})
+    if (this.failure || !this.store.compact) return
+    await this.store.compact(this.doc)
+  }
+
   private startWrite(): Promise<void> {
     const serial = ++this.attempted
-    const snapshot = structuredClone(this.doc)
-    snapshot.serial = serial
-    const write = this.store
-      .write(snapshot)
+    const whole = this.wholeNext || !this.store.append || !this.store.canAppend?.()
+    let write: Promise<void>
+    if (whole) {
+      const snapshot = structuredClone(this.doc)
+      snapshot.serial = serial
+      this.dirty.clear()
+      this.wholeNext = false
+      write = this.store.write(snapshot)
+    } else {
+      write = this.store.append!(this.takeChanges(serial))
+    }
+    const done = write
       .then(
         () => {
           this.doc.serial = serial
@@ -73,13 +106,26 @@ export class StateManager {
         },
         (e: unknown) => {
           this.failure = e instanceof Error ? e : new Error(String(e))
+          this.wholeNext = true
           throw e
         },
       )
       .finally(() => {
-        if (this.inFlight === write) this.inFlight = null
+        if (this.inFlight === done) this.inFlight = null
       })
-    this.inFlight = write
-    return write
+    this.inFlight = done
+    return done
+  }
+
+  /** The entries of the dirty addresses, copied now: workers go on mutating the document while the write runs. */
+  private takeChanges(serial: number): StateChanges {
+    const changes: StateChanges = {lineage: this.doc.lineage, serial, resources: {}, generations: {}}
+    for (const a of this.dirty) {
+      const r = this.doc.resources[a]
+      changes.resources[a] = r === undefined ? null : structuredClone(r)
+      changes.generations[a] = this.doc.generations[a] ?? null
+    }
+    this.dirty.clear()
+    return changes
   }
 }

@@ -2,6 +2,7 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {StateDocument} from '../../../engine/model/state.js'
+import {PgStateStore} from '../../../engine/state/pg-store.js'
 import {dropSchema, PG_URL, randomSchema, requirePostgres, sql} from '../pg.js'
 import {createProject, liveCards, storeCards, type TestProject} from './project.js'
 
@@ -27,9 +28,14 @@ async function pgProject(opts: Parameters<typeof createProject>[0] = {}): Promis
   })
 }
 
+/** The state as cardform reads it: the document with its journal rows folded in. */
 async function pgState(): Promise<StateDocument> {
-  const rows = await sql<{doc: string}>(`SELECT doc FROM "${schema}".states WHERE workspace = 'production'`)
-  return JSON.parse(rows[0]!.doc) as StateDocument
+  const store = new PgStateStore({connection: PG_URL, schema: schema!, workspace: 'production', version: '0.0.0'})
+  try {
+    return (await store.read())!
+  } finally {
+    await store.close()
+  }
 }
 
 describe('apply with the PostgreSQL state backend', () => {

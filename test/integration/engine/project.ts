@@ -8,6 +8,7 @@ import type {StateDocument} from '../../../engine/model/state.js'
 import type {Plan} from '../../../engine/model/plan.js'
 import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
 import {expect} from 'vitest'
+import {foldJournal, parseJournalFile} from '../../../engine/state/journal.js'
 
 export interface CliResult {
   code: number | null
@@ -97,7 +98,7 @@ export async function createProject(
       if (!text.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`)
       writeFileSync(full, text.replace(from, to))
     },
-    state: () => JSON.parse(readFileSync(path.join(dir, '.cardform/state.json'), 'utf8')) as StateDocument,
+    state: () => readState(path.join(dir, '.cardform/state.json')),
     async planJson(args = []) {
       const r = await cli(['plan', '--json', ...args])
       const plan = JSON.parse(r.stdout) as Plan
@@ -191,4 +192,25 @@ ${
 }`)
   }
   return {'brands.yaml': docs.join('---\n')}
+}
+
+/**
+ * The state as cardform reads it, even while an apply runs: the file with its journal (`state.json.journal`) folded
+ * in. A journal continuing a newer file than the one read means a compaction ran between the two reads: read again.
+ */
+function readState(file: string): StateDocument {
+  for (let attempt = 1; ; attempt++) {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as StateDocument
+    let journal: string
+    try {
+      journal = readFileSync(`${file}.journal`, 'utf8')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return doc
+      throw e
+    }
+    const {header, records} = parseJournalFile(journal, file, `${file}.journal`)
+    if (header && header.base_serial > doc.serial && attempt < 5) continue
+    if (header) foldJournal(doc, records, file)
+    return doc
+  }
 }

@@ -1,12 +1,30 @@
-import type {StateDocument} from '../../../engine/model/state.js'
+import type {StateChanges, StateDocument} from '../../../engine/model/state.js'
 import {StateError, type LockInfo} from '../../../engine/state/errors.js'
 import type {StateStore} from '../../../engine/state/store.js'
 
-/** A store that keeps what it was given, and fails the writes it is told to fail (as a pg store that lost its lock). */
+/**
+ * A store that keeps what it was given, and fails the writes it is told to fail (as a pg store that lost its lock).
+ * With `journal`, it also takes checkpoints (`appended`), counting them among the attempts.
+ */
 export class ScriptedStore implements StateStore {
   readonly location = 'scripted'
   readonly written: StateDocument[] = []
-  constructor(private readonly fails: (attempt: number) => Error | undefined) {}
+  readonly appended: StateChanges[] = []
+  append?: (changes: StateChanges) => Promise<void>
+  canAppend?: () => boolean
+  constructor(
+    private readonly fails: (attempt: number) => Error | undefined,
+    journal = false,
+  ) {
+    if (journal) {
+      this.canAppend = () => true
+      this.append = async (changes) => {
+        const failure = this.fails(++this.attempts)
+        if (failure) throw failure
+        this.appended.push(structuredClone(changes))
+      }
+    }
+  }
   private attempts = 0
   async read(): Promise<StateDocument | null> {
     return this.written.at(-1) ?? null

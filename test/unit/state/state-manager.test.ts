@@ -46,4 +46,37 @@ describe('StateManager', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected'])
     expect(m.doc.serial).toBe(store.written.at(-1)!.serial)
   })
+
+  it('a checkpoint carries the entries of the addresses named since the last one, copied when the write starts', async () => {
+    const store = new ScriptedStore(() => undefined, true)
+    const m = new StateManager(store, doc(5))
+    m.doc.generations['MemberCard.a'] = 1
+    m.doc.generations['MemberCard.b'] = 1
+    m.doc.generations['MemberCard.untouched'] = 9
+    const first = m.persist('MemberCard.a')
+    // Joins the next write: the first one has started and took only MemberCard.a.
+    m.doc.generations['MemberCard.a'] = 2
+    const second = m.persist('MemberCard.a', 'MemberCard.b')
+    await Promise.all([first, second])
+    expect(store.written).toEqual([])
+    expect(store.appended).toEqual([
+      {lineage: 'L1', serial: 6, resources: {'MemberCard.a': null}, generations: {'MemberCard.a': 1}},
+      {lineage: 'L1', serial: 7, resources: {'MemberCard.a': null, 'MemberCard.b': null}, generations: {'MemberCard.a': 2, 'MemberCard.b': 1}},
+    ])
+    expect(m.doc.serial).toBe(7)
+  })
+
+  it('after a failed checkpoint the next write carries the whole document', async () => {
+    const store = new ScriptedStore((n) => (n === 1 ? lockLost() : undefined), true)
+    const m = new StateManager(store, doc(5))
+    m.doc.generations['MemberCard.a'] = 1
+    await expect(m.persist('MemberCard.a')).rejects.toThrow(/lost/)
+    m.doc.generations['MemberCard.b'] = 1
+    await m.persist('MemberCard.b')
+    expect(store.appended).toEqual([])
+    expect(store.written.map((d) => [d.serial, d.generations])).toEqual([[7, {'MemberCard.a': 1, 'MemberCard.b': 1}]])
+    await m.persist('MemberCard.b')
+    expect(store.appended.map((c) => c.serial)).toEqual([8])
+    expect(m.writeFailure).toBeUndefined()
+  })
 })
