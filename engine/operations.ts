@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 import type {Address} from './model/address.js'
 import type {Diagnostic} from './model/diagnostic.js'
 import type {Plan, PlanMode} from './model/plan.js'
+import type {OnProgress} from './model/progress.js'
 import {emptyState, type StateDocument} from './model/state.js'
 import {applyPlan, type ApplyEvent, type ApplyResult, type DesiredSpec} from './apply/apply-plan.js'
 import {acceptSavedDrift, savedPlanConflicts} from './apply/refresh-only-apply.js'
@@ -33,6 +34,8 @@ export interface PlanOptions extends PlanScope {
   out?: string
   /** Internal (no flag): force refresh by GET or by list, for tests and benchmarks; default `auto` (refreshLive). */
   refreshStrategy?: RefreshStrategy
+  /** Told how the refresh (reading the live cards) is getting on, for a progress display. */
+  onRefreshProgress?: OnProgress
 }
 
 export interface PlanRun {
@@ -66,7 +69,7 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
 async function planWithState(
   ws: Workspace,
   state: StateDocument | null,
-  opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean; refreshStrategy?: RefreshStrategy},
+  opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean; refreshStrategy?: RefreshStrategy; onRefreshProgress?: OnProgress},
 ): Promise<PlanRun & {live: ReadonlyMap<Address, LiveRead>}> {
   const scope = selectCards(ws.desired, state, opts.targets ?? [], opts.excludes ?? [])
   const refreshOnly = opts.mode === 'refresh-only'
@@ -78,6 +81,7 @@ async function planWithState(
     const refreshed = await refreshLive(scope.state, await ws.gateway(), {
       parallelism: opts.parallelism,
       ...(opts.refreshStrategy ? {strategy: opts.refreshStrategy} : {}),
+      ...(opts.onRefreshProgress ? {onProgress: opts.onRefreshProgress} : {}),
     })
     live = refreshed.live
     diagnostics.push(...refreshed.diagnostics)
@@ -132,6 +136,10 @@ export interface ApplyOptions extends PlanScope {
   /** --no-delete: never delete, invalidate or replace a card; such changes are listed as skipped. */
   noDelete?: boolean
   onEvent?: (e: ApplyEvent) => void
+  /** Told how the refresh (reading the live cards, or those a saved plan touches) is getting on. */
+  onRefreshProgress?: OnProgress
+  /** Told how the apply is getting on (cards done of those to apply, remote calls made), for a progress display. */
+  onProgress?: OnProgress
 }
 
 export interface ApplyRun {
@@ -166,7 +174,7 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       desired = new Map(saved.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
       refused.push(...savedPlanConflicts(plan, opts, opts.planFile))
       if (refused.length === 0) {
-        const stale = await checkStale(ws, saved, state)
+        const stale = await checkStale(ws, saved, state, opts.onRefreshProgress)
         refused.push(...stale.diagnostics)
         live = stale.live
       }
@@ -204,6 +212,7 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       failFast: opts.failFast,
       ...(opts.signal ? {signal: opts.signal} : {}),
       ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
+      ...(opts.onProgress ? {onProgress: opts.onProgress} : {}),
     })
     // A first apply with nothing to do still records the state (unless writing it already failed: the summary says so).
     if (!state && doc.serial === 0 && !result.stateWriteFailure) await manager.persist()
@@ -270,7 +279,7 @@ function gates(plan: Plan, opts: ApplyOptions, fromFile: boolean): Diagnostic[] 
   return out
 }
 
-async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument | null): Promise<{diagnostics: Diagnostic[]; live: ReadonlyMap<Address, LiveRead>}> {
+async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument | null, onProgress?: OnProgress): Promise<{diagnostics: Diagnostic[]; live: ReadonlyMap<Address, LiveRead>}> {
   const touched = new Set(saved.plan.changes.filter((c) => c.live_fingerprint).map((c) => c.address))
   // A refresh-only plan records live values: every card it accepts is read again, to refuse values nobody reviewed.
   if (saved.plan.mode === 'refresh-only') for (const d of saved.plan.drift) touched.add(d.address)
@@ -278,7 +287,7 @@ async function checkStale(ws: Workspace, saved: SavedPlan, state: StateDocument 
   const prior = staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)
   if (prior.length > 0 || touched.size === 0) return {diagnostics: prior, live: new Map()}
   // GET, never list: the last check before apply writes reads each card the plan touches by itself.
-  const {live, diagnostics} = await refreshLive(state, await ws.gateway(), {parallelism: 10, only: touched, strategy: 'get'})
+  const {live, diagnostics} = await refreshLive(state, await ws.gateway(), {parallelism: 10, only: touched, strategy: 'get', ...(onProgress ? {onProgress} : {})})
   for (const [address, read] of live) fingerprints.set(address, read.status === 'gone' ? 'gone' : read.fingerprint)
   return {diagnostics: [...diagnostics, ...staleReasons(saved.plan, state ? {lineage: state.lineage, serial: state.serial} : null, fingerprints)], live}
 }

@@ -1,4 +1,5 @@
 import type {Address} from '../model/address.js'
+import type {OnProgress} from '../model/progress.js'
 import {assertNever, type Plan, type ResourceChange, type Step} from '../model/plan.js'
 import type {ResourceState} from '../model/state.js'
 import {fingerprint, valuesEqual} from '../diff/values.js'
@@ -31,6 +32,8 @@ export interface ApplyOptions {
   /** When aborted (first Ctrl-C), no new card is started; calls in flight finish and are recorded. */
   signal?: AbortSignal
   onEvent?: (e: ApplyEvent) => void
+  /** Told after every remote call and every card finished: cards done of the cards to apply, and calls made. */
+  onProgress?: OnProgress
   now?: () => string
 }
 
@@ -77,6 +80,19 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   )
   const outcomes: ApplyOutcome[] = []
   let stop = false
+  const total = queue.length
+  let requests = 0
+  const progress = () => opts.onProgress?.({done: outcomes.length, total, requests})
+  // Every step that ends (done or failed) was one remote call.
+  const onEvent = (e: ApplyEvent) => {
+    opts.onEvent?.(e)
+    if (e.type !== 'step-start') {
+      requests++
+      progress()
+    }
+  }
+  const withEvents = {...opts, onEvent}
+  progress()
 
   const worker = async () => {
     for (;;) {
@@ -85,13 +101,15 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       // Once the state cannot be written, no new card is started: nothing it did could be recorded.
       if (stop || opts.signal?.aborted || opts.state.writeFailure) {
         outcomes.push({address: change.address, action: change.action, status: 'skipped'})
+        progress()
         continue
       }
       // A state write outside a remote step (forgetting a card, a no-op's sync) fails the card, not the whole apply.
-      const outcome = await applyChange(opts, change, now).catch(
+      const outcome = await applyChange(withEvents, change, now).catch(
         (e: unknown): ApplyOutcome => ({address: change.address, action: change.action, status: 'failed', failure: {message: (e as Error).message ?? String(e), refused: false}}),
       )
       outcomes.push(outcome)
+      progress()
       if (outcome.status === 'failed' && opts.failFast) stop = true
     }
   }

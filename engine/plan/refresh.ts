@@ -1,5 +1,6 @@
 import type {Address} from '../model/address.js'
 import type {Diagnostic} from '../model/diagnostic.js'
+import type {OnProgress} from '../model/progress.js'
 import type {ResourceState, StateDocument} from '../model/state.js'
 import {fingerprint} from '../diff/values.js'
 import type {DesiredCard, ImportRead, LiveRead} from './compute-plan.js'
@@ -39,6 +40,8 @@ export interface RefreshOptions {
   only?: ReadonlySet<Address>
   /** Default `auto`. */
   strategy?: RefreshStrategy
+  /** Told after every request (GET or list page): cards whose live value is known, of all to read, and requests made. */
+  onProgress?: OnProgress
 }
 
 type Entry = [Address, ResourceState]
@@ -82,6 +85,13 @@ export async function refreshLive(
   const cards = Object.entries(state?.resources ?? {}).filter(
     ([address, r]) => r.status === 'created' && r.remote_id && reader.canRead(r.kind) && (!only || only.has(address)),
   )
+  // Progress: a card is done once its GET returned (or failed) or a page listed it live (a card listed as gone is
+  // done after the GET that confirms it).
+  const finished = new Set<Address>()
+  let requests = 0
+  const addressOf = options.onProgress ? new Map(cards.map(([address, r]) => [r.remote_id!, address])) : undefined
+  const progress = () => options.onProgress?.({done: finished.size, total: cards.length, requests})
+  progress()
   const read = async ([address, r]: Entry) => {
     try {
       live.set(address, await reader.read(r.kind, r.remote_id!, r.applied))
@@ -93,15 +103,24 @@ export async function refreshLive(
         address,
       })
     }
+    requests++
+    finished.add(address)
+    progress()
   }
   const page = async (l: Listing, n: number) => {
     try {
       const p = await reader.listPage!(l.kind, l.scope, n)
       if (n === 0) [l.total, l.pageSize] = [p.total, p.pageSize]
-      for (const card of p.cards) l.listed.set(card.remoteId, card)
+      for (const card of p.cards) {
+        l.listed.set(card.remoteId, card)
+        const address = addressOf?.get(card.remoteId)
+        if (address && !card.gone) finished.add(address)
+      }
     } catch {
       // Its cards are not listed, so they are read with GET below.
     }
+    requests++
+    progress()
   }
 
   const {listings, unlisted} = strategy === 'get' ? {listings: [], unlisted: cards} : groupListings(cards, reader)
