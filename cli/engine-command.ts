@@ -4,6 +4,7 @@ import {renderDiagnostic} from './render/diagnostics.js'
 import type {Diagnostic} from '../engine/model/diagnostic.js'
 import type {PlanScope} from '../engine/operations.js'
 import type {Workspace} from '../engine/workspace.js'
+import type {ProgressDisplay} from './progress.js'
 
 const REMOTE_CODES: Record<string, string> = {
   ApiError: 'api-error',
@@ -60,6 +61,12 @@ export const targetFlag = addressPatternFlag(
 
 export const excludeFlag = addressPatternFlag('Leave out the cards whose address matches (Kind.name; * and ? as wildcards; repeatable).')
 
+/** `--no-progress`: no progress bar even on a terminal (it is never drawn in CI, with --json or --markdown, or when output is redirected). */
+export const progressFlag = Flags.boolean({
+  description: 'Show cards done, requests/s and time left on a terminal (not in CI, with --json or --markdown, or when output is redirected); --no-progress turns it off.',
+  allowNo: true,
+})
+
 export const refreshOnlyFlag = Flags.boolean({
   description: 'Only read the live cards and show how they differ from state; apply --refresh-only records the live values in state, with no API write.',
 })
@@ -101,6 +108,20 @@ export abstract class EngineCommand extends BaseCommand {
       ...(flags.exclude?.length ? {excludes: flags.exclude} : {}),
       ...(flags['refresh-only'] ? {mode: 'refresh-only' as const} : {}),
     }
+  }
+
+  /** The progress display for this run: drawn only for a person at a terminal (see showProgress). */
+  protected async progressDisplay(flags: {progress?: boolean | undefined; markdown?: boolean | undefined}): Promise<ProgressDisplay> {
+    const {ProgressDisplay, showProgress} = await import('./progress.js')
+    return new ProgressDisplay(
+      showProgress({
+        flag: flags.progress,
+        machineOutput: this.jsonEnabled() || flags.markdown === true,
+        stdoutTTY: Boolean(process.stdout.isTTY),
+        stderrTTY: Boolean(process.stderr.isTTY),
+        env: process.env,
+      }),
+    )
   }
 
   protected printDiagnostics(diagnostics: readonly Diagnostic[]): void {

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
+import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, progressFlag, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class ApplyCommand extends EngineCommand {
@@ -41,12 +41,14 @@ everything was applied, 1 otherwise.`
     exclude: excludeFlag,
     parallelism: parallelismFlag,
     'lock-timeout': lockTimeoutFlag,
+    progress: progressFlag,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ApplyCommand)
     const scope = await this.planScope(flags)
     const style = this.styleFor(flags)
+    const progress = await this.progressDisplay(flags)
     const [{renderPlanHuman}, {renderApplyEvent, renderApplySummary}] = await Promise.all([
       import('../render/plan-human.js'),
       import('../render/apply-human.js'),
@@ -55,9 +57,12 @@ everything was applied, 1 otherwise.`
     // A second one exits at once; state is written after every call, so even that leaves it truthful.
     const interrupt = new AbortController()
     const onSignal = () => {
-      if (interrupt.signal.aborted) process.exit(130)
+      if (interrupt.signal.aborted) {
+        progress.stop()
+        process.exit(130)
+      }
       interrupt.abort()
-      process.stderr.write('\nInterrupt received: finishing the calls in flight, starting no new ones (again to quit now).\n')
+      progress.log('\nInterrupt received: finishing the calls in flight, starting no new ones (again to quit now).', (l) => process.stderr.write(l + '\n'))
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -67,7 +72,11 @@ everything was applied, 1 otherwise.`
         ...(args.file ? {planFile: args.file} : {}),
         autoApprove: flags['auto-approve'],
         ...(process.stdin.isTTY && process.stdout.isTTY ? {confirm: (plan: Plan) => this.confirm(plan)} : {}),
-        onPlan: (plan) => process.stdout.write(renderPlanHuman(plan, style) + '\n'),
+        onRefreshProgress: (p) => progress.update('Refreshing', p),
+        onPlan: (plan) => {
+          progress.stop()
+          process.stdout.write(renderPlanHuman(plan, style) + '\n')
+        },
         allowDestroy: flags['allow-destroy'],
         allowIrreversible: flags['allow-irreversible'],
         ...(flags['no-delete'] ? {noDelete: true} : {}),
@@ -79,10 +88,11 @@ everything was applied, 1 otherwise.`
         ...scope,
         onEvent: (e) => {
           const line = renderApplyEvent(e, style)
-          if (line) this.log(line)
+          if (line) progress.log(line)
         },
+        onProgress: (p) => progress.update('Applying', p),
       })
-    })
+    }).finally(() => progress.stop())
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     if (!run) return

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
+import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, progressFlag, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class PlanCommand extends EngineCommand {
@@ -37,14 +37,17 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     parallelism: parallelismFlag,
     lock: trueFalseFlag('Hold the state lock while planning; --lock=false skips it (read-only, may race an apply)', true),
     'lock-timeout': lockTimeoutFlag,
+    progress: progressFlag,
   }
 
   async run(): Promise<Plan | undefined> {
     const {flags} = await this.parse(PlanCommand)
     const scope = await this.planScope(flags)
+    const progress = await this.progressDisplay(flags)
     const run = await this.withWorkspace(flags.dir, async (ws) => {
       const {runPlan} = await import('../../engine/operations.js')
       return runPlan(ws, {
+        onRefreshProgress: (p) => progress.update('Refreshing', p),
         refresh: flags.refresh,
         ...(flags['no-delete'] ? {noDelete: true} : {}),
         parallelism: flags.parallelism,
@@ -53,7 +56,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
         ...(flags.out ? {out: flags.out} : {}),
         ...scope,
       })
-    })
+    }).finally(() => progress.stop())
     if (!run) return undefined
     const {plan} = run
     if (flags.markdown) {
