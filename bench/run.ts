@@ -2,6 +2,7 @@ import {applyBenchmark} from './apply.js'
 import {clientGetBenchmark} from './client-get.js'
 import {emulatorBenchmark} from './emulator-throughput.js'
 import {planBenchmark} from './plan.js'
+import {planMemoryBenchmark} from './plan-memory.js'
 import {validateBenchmark} from './validate.js'
 import {versionBenchmark} from './version.js'
 
@@ -15,7 +16,15 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<void>
 }
 
-const benchmarks: readonly Benchmark[] = [validateBenchmark, versionBenchmark, clientGetBenchmark, emulatorBenchmark, planBenchmark, applyBenchmark]
+const benchmarks: readonly Benchmark[] = [
+  validateBenchmark,
+  versionBenchmark,
+  clientGetBenchmark,
+  emulatorBenchmark,
+  planBenchmark,
+  applyBenchmark,
+  planMemoryBenchmark,
+]
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv
