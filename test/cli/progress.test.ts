@@ -2,12 +2,14 @@ import {spawn, spawnSync} from 'node:child_process'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {packageRoot} from '../../engine/paths.js'
-import {createProject, storeCards, type TestProject} from '../integration/engine/project.js'
+import {brandCards, createProject, type TestProject} from '../integration/engine/project.js'
 
 /**
  * The progress bar on a real terminal: the built CLI runs under a pseudo-terminal made by util-linux `script` (in
  * every Debian base image), against an emulator slow enough (40 ms a call, --parallelism 2) that reading or creating
  * 60 cards takes well over the 300 ms after which a bar is drawn, and over several of cli-progress's 100 ms redraws.
+ * Each card has a brand of its own, so that refresh reads each with a GET (a listing of one card is never paged),
+ * one request per card, rather than three list pages.
  */
 const BIN = path.join(packageRoot, 'bin/run.js')
 const CARDS = 60
@@ -93,7 +95,8 @@ describe.skipIf(!hasScript)('progress on a terminal', () => {
   let project: TestProject
 
   beforeAll(async () => {
-    project = await createProject({cards: storeCards(CARDS), emulator: {latencyMs: 40}})
+    const brands = Array.from({length: CARDS}, (_, i) => String(1004582900 + i))
+    project = await createProject({cards: brandCards(CARDS, brands), emulator: {latencyMs: 40}})
   }, 60_000)
 
   afterAll(async () => {
@@ -108,8 +111,8 @@ describe.skipIf(!hasScript)('progress on a terminal', () => {
     // On the screen, every card's create line is whole, on a line of its own, and the bar is gone.
     const lines = screenOf(screen)
     for (let i = 0; i < CARDS; i++) {
-      const no = String(i).padStart(2, '0')
-      expect(lines.filter((l) => new RegExp(`^✓ MemberCard\\.store-${no}: create done \\(card [\\w-]+\\) \\d+ms$`).test(l)), lines.join('\n')).toHaveLength(1)
+      const no = String(i).padStart(3, '0')
+      expect(lines.filter((l) => new RegExp(`^✓ BrandMemberCard\\.brand-${no}: create done \\(card [\\w-]+\\) \\d+ms$`).test(l)), lines.join('\n')).toHaveLength(1)
     }
     expect(lines.filter((l) => l.includes('Applying ['))).toEqual([])
     expect(lines).toContain('Apply complete: 60 cards changed, 0 failed.')
