@@ -92,16 +92,16 @@ function writeProject(dir: string, count: number, emulator: RunningEmulator): vo
     .flatMap((f) => parseAllDocuments(readFileSync(path.join(quickstart, f), 'utf8')))
     .map((d) => d.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
   mkdirSync(path.join(dir, 'cards'))
-  // Files of 500 documents (a file may hold at most 1000).
-  for (let start = 0; start < count; start += 500) {
+  // Files of 200 documents: a card file may not exceed 1 MiB.
+  for (let start = 0; start < count; start += 200) {
     const docs: string[] = []
-    for (let i = start; i < Math.min(count, start + 500); i++) {
+    for (let i = start; i < Math.min(count, start + 200); i++) {
       const card = structuredClone(templates[i % templates.length]!)
       card.metadata.name = `${card.metadata.name}-${i}`
       for (const key of ['title', 'card_title']) if (typeof card.spec[key] === 'string') card.spec[key] = `卡${i}`
       docs.push(stringify({apiVersion: 'cardform/v1', ...card}))
     }
-    writeFileSync(path.join(dir, 'cards', `cards-${String(start / 500).padStart(3, '0')}.yaml`), docs.join('---\n'))
+    writeFileSync(path.join(dir, 'cards', `cards-${String(start / 200).padStart(3, '0')}.yaml`), docs.join('---\n'))
   }
 }
 
