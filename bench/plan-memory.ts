@@ -1,37 +1,28 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {parseAllDocuments, stringify} from 'yaml'
 import {startEmulator, type RunningEmulator} from '../emulator/index.js'
-import {applyPlan} from '../engine/apply/apply-plan.js'
-import {emptyState, type StateDocument} from '../engine/model/state.js'
-import {runPlan} from '../engine/operations.js'
+import {runApply} from '../engine/operations.js'
 import {packageRoot} from '../engine/paths.js'
-import {packageVersion} from '../engine/providers/wechatpay/client.js'
-import {StateManager} from '../engine/state/state-manager.js'
-import type {StateStore} from '../engine/state/store.js'
 import {openWorkspace} from '../engine/workspace.js'
 import type {Benchmark} from './run.js'
 
 const CARDS = 10_000
 /** The issue's goal: a plan of 10,000 cards in state within 400 MB (10^6 bytes, the stricter reading) of peak RSS. */
 const GOAL_BYTES = 400e6
-/** Cards applied per batch while seeding (see seed). */
-const BATCH = 500
 
 /**
  * The memory of `cardform plan` with 10,000 cards in state: the real CLI (`node bin/run.js plan`) in a fresh process,
  * its peak RSS (getrusage, written at exit by bench/rss-probe.ts) against the 400 MB goal, and its wall time. The
  * emulator runs in this process at 0 ms latency, so the child's memory is its own.
  *
- * Set-up (not measured): the cards are created on the emulator through the engine's own apply (the same create
- * bodies, journal and state entries as `cardform apply`), in batches of 500 each with a state document of its own
- * kept in memory, and the state file is then written once. A single apply of 10,000 cards would write the growing
- * state after every call. Measured: the plan, which reads every card from the emulator (the requests it served are
- * shown), diffs and prints; once with the human output and once with --json.
+ * Set-up (not measured): the cards are created with one apply, in this process. Measured: the plan, which reads every
+ * card from the emulator (list pages or GETs; the requests it served are shown), diffs and prints; once with the human
+ * output and once with --json.
  */
 export const planMemoryBenchmark: Benchmark = {
   name: 'plan-memory',
@@ -64,6 +55,7 @@ export const planMemoryBenchmark: Benchmark = {
         )
       }
       const stateBytes = readFileSync(path.join(dir, '.cardform/state.json')).length
+      if (existsSync(path.join(dir, '.cardform/state.json.journal'))) throw new Error('the set-up apply left a journal: the plan would not read one whole state.json')
       process.stdout.write(
         `plan-memory benchmark: ${count} cards in state (state.json ${mib(stateBytes)} MiB), parallelism ${parallelism}, ` +
           `emulator at 0 ms latency; goal peak RSS <= 400 MB\n` +
@@ -105,48 +97,18 @@ function writeProject(dir: string, count: number, emulator: RunningEmulator): vo
   }
 }
 
-/** A state store that keeps nothing: each batch's state manager writes here, and the batches are merged at the end. */
-const memoryStore: StateStore = {
-  location: 'memory',
-  read: async () => null,
-  write: async () => {},
-  lock: async () => {
-    throw new Error('not used')
-  },
-  unlock: async () => {},
-  forceUnlock: async () => {
-    throw new Error('not used')
-  },
-  close: async () => {},
-}
-
-/** Create every card of the project with the engine's apply, batch by batch, and write the state file once. */
+/** Create every card of the project with one apply (in this process, beside the emulator). */
 async function seed(dir: string): Promise<void> {
   const {workspace, diagnostics} = await openWorkspace(dir)
   if (!workspace) throw new Error(`project has errors: ${JSON.stringify(diagnostics.slice(0, 3))}`)
   try {
-    const {plan, desired} = await runPlan(workspace, {refresh: false, parallelism: 1, lock: false, lockTimeoutMs: 0})
-    if (!plan.applyable) throw new Error(`the set-up plan has errors: ${JSON.stringify(plan.diagnostics.slice(0, 3))}`)
-    const specs = new Map(desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
-    const doc: StateDocument = emptyState(plan.lineage, packageVersion())
-    for (let i = 0; i < plan.changes.length; i += BATCH) {
-      const part = emptyState(plan.lineage, packageVersion())
-      const result = await applyPlan({
-        plan: {...plan, changes: plan.changes.slice(i, i + BATCH)},
-        desired: specs,
-        state: new StateManager(memoryStore, part),
-        gateway: () => workspace.gateway(),
-        wires: workspace.wires,
-        parallelism: 32,
-        failFast: true,
-      })
-      const failed = result.outcomes.find((o) => o.status !== 'done')
-      if (failed) throw new Error(`set-up apply: ${failed.address} ${failed.status}: ${failed.failure?.message ?? ''}`)
-      Object.assign(doc.resources, part.resources)
-      Object.assign(doc.generations, part.generations)
+    const run = await runApply(workspace, {
+      autoApprove: true, allowDestroy: false, allowIrreversible: true, parallelism: 32, failFast: true, lockTimeoutMs: 0, refresh: false,
+    })
+    const failed = run.result?.outcomes.find((o) => o.status !== 'done')
+    if (run.refused.length || !run.result || failed) {
+      throw new Error(`set-up apply: ${JSON.stringify(run.refused[0] ?? failed ?? 'nothing applied')}`)
     }
-    doc.serial = 1
-    await workspace.store.write(doc)
   } finally {
     await workspace.close()
   }
