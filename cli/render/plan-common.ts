@@ -74,7 +74,8 @@ export function reasonPhrase(reason: Reason): string {
 }
 
 export function formatValue(v: unknown): string {
-  return JSON.stringify(v)
+  // A field the card (or the spec) does not have: never the word "undefined".
+  return v === undefined ? '(absent)' : JSON.stringify(v)
 }
 
 /** A long text change as unified-style lines (`-`/`+`/` `), with unchanged runs longer than 2 lines collapsed. */

@@ -146,8 +146,10 @@ describe('crash safety and locking', () => {
   })
 
   it('a second concurrent apply fails naming the holder, or waits with --lock-timeout', async () => {
-    p = await createProject({cards: storeCards(50), emulator: {latencyMs: 40}})
-    const first = p.spawnCli(['apply', '--auto-approve', '--parallelism', '2'])
+    // Slow enough (50 creates one at a time at 150 ms: ~7.5 s) that the first apply still holds the lock when the second
+    // CLI has started, even on a loaded machine where starting a CLI takes seconds.
+    p = await createProject({cards: storeCards(50), emulator: {latencyMs: 150}})
+    const first = p.spawnCli(['apply', '--auto-approve', '--parallelism', '1'])
     const firstDone = new Promise<number | null>((r) => first.on('exit', (code) => r(code)))
     await waitForCreated(p, 1, () => false)
     const second = await p.cli(['apply', '--auto-approve'])

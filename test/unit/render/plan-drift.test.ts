@@ -46,3 +46,15 @@ describe('drift of a long text', () => {
     expect(drift).not.toContain('\\n')
   })
 })
+
+describe('drift of a field the console removed', () => {
+  it('says the field is absent, never "undefined"', () => {
+    const cards = exampleCards()
+    const reader = card(cards, 'bookstore-reader')
+    const live = new Map(cards.map((c) => [c.address, liveOf(c)]))
+    live.set(reader.address, liveOf(reader, (o) => delete o.additional_statement))
+    const text = renderPlanHuman(plan(cards, appliedState(cards), live), plainStyle)
+    expect(text).toContain('~ additional_statement.title: "读者卡章程" → (absent)')
+    expect(text).not.toContain('undefined')
+  })
+})
