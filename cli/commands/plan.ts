@@ -3,7 +3,7 @@ import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDurat
 import type {Plan} from '../../engine/model/plan.js'
 
 export default class PlanCommand extends EngineCommand {
-  static override summary = 'Show what apply would change: create, update, replace, delete or invalidate cards.'
+  static override summary = 'Show what apply would change: create, update, replace, delete, invalidate, import, move or forget cards.'
   static override description = `Reads the card specs, the state and (unless --refresh=false) every live card, and prints the plan: \
 irreversible and destructive changes first, then drift (changes made outside cardform), then each card's field changes.
 
