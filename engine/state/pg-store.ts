@@ -158,12 +158,7 @@ export class PgStateStore implements StateStore {
     let broken = false
     try {
       await client.query('BEGIN')
-      await this.checkLockStillHeld(client)
-      const r = await client.query<{doc: string; serial: string}>(
-        `SELECT doc, serial FROM ${this.schema}.states WHERE workspace = $1 FOR UPDATE`,
-        [this.workspace],
-      )
-      const current = r.rows[0]
+      const current = await this.lockRow<{doc: string; serial: string}>(client, 'doc, serial')
       const text = serializeState(doc)
       if (current) {
         // Never overwrite a row we could not read (parseState throws), nor the state of another lineage.
@@ -213,12 +208,7 @@ export class PgStateStore implements StateStore {
       if (!this.canAppend()) throw new StateError(`cannot append to the journal of ${this.location} now; write the whole state`, 'state-journal')
       await this.ensureTables()
       await this.transaction(async (client) => {
-        await this.checkLockStillHeld(client)
-        const r = await client.query<{lineage: string; serial: string}>(
-          `SELECT lineage, serial FROM ${this.schema}.states WHERE workspace = $1 FOR UPDATE`,
-          [this.workspace],
-        )
-        const current = r.rows[0]
+        const current = await this.lockRow<{lineage: string; serial: string}>(client, 'lineage, serial')
         if (!current) throw new StateError(`writing state at ${this.location} failed: its row is gone`, 'state-conflict')
         this.checkLineage(current.lineage, changes.lineage)
         this.checkSerialGrows(changes.serial, Number(current.serial))
@@ -242,12 +232,7 @@ export class PgStateStore implements StateStore {
       const text = serializeState(doc)
       await this.ensureTables()
       await this.transaction(async (client) => {
-        await this.checkLockStillHeld(client)
-        const r = await client.query<{doc: string; serial: string}>(
-          `SELECT doc, serial FROM ${this.schema}.states WHERE workspace = $1 FOR UPDATE`,
-          [this.workspace],
-        )
-        const current = r.rows[0]
+        const current = await this.lockRow<{doc: string; serial: string}>(client, 'doc, serial')
         const pending = await client.query(`SELECT 1 FROM ${this.schema}.journal WHERE workspace = $1 LIMIT 1`, [this.workspace])
         if (!current || pending.rowCount === 0) return
         if (Number(current.serial) !== doc.serial) {
@@ -299,6 +284,16 @@ export class PgStateStore implements StateStore {
   }
 
   /** One transaction on a pooled connection: committed when `body` returns, rolled back when it throws. */
+  /**
+   * Inside a transaction: check that this store still holds its lock, then lock the workspace's row (SELECT … FOR
+   * UPDATE) and return the columns asked for; undefined when there is no row yet.
+   */
+  private async lockRow<R extends pg.QueryResultRow>(client: pg.PoolClient, columns: string): Promise<R | undefined> {
+    await this.checkLockStillHeld(client)
+    const r = await client.query<R>(`SELECT ${columns} FROM ${this.schema}.states WHERE workspace = $1 FOR UPDATE`, [this.workspace])
+    return r.rows[0]
+  }
+
   private async transaction(body: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect()
     let broken = false
