@@ -136,11 +136,13 @@ function describeWriteFailure(e: Error, state: StateManager): NonNullable<ApplyR
 }
 
 /** The state entry `nextRecord` computes, written onto `r`. */
-function record(r: ResourceState, rec: NextRecord, parts: ReadonlyArray<'applied' | 'write_only' | 'one_way' | 'lifecycle'>): void {
-  for (const p of parts) {
-    if (rec[p] !== undefined) (r as unknown as Record<string, unknown>)[p] = structuredClone(rec[p])
-    else delete (r as unknown as Record<string, unknown>)[p]
-  }
+function record(r: ResourceState, rec: NextRecord): void {
+  r.applied = structuredClone(rec.applied)
+  r.write_only = structuredClone(rec.write_only)
+  if (rec.one_way) r.one_way = structuredClone(rec.one_way)
+  else delete r.one_way
+  if (rec.lifecycle) r.lifecycle = structuredClone(rec.lifecycle)
+  else delete r.lifecycle
 }
 
 function recordDiffers(r: ResourceState, rec: NextRecord): boolean {
@@ -215,7 +217,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
     } else {
       const r = doc.resources[change.address]
       if (r && rec && r.status === 'created' && recordDiffers(r, rec)) {
-        record(r, rec, ['applied', 'write_only', 'one_way', 'lifecycle'])
+        record(r, rec)
         r.updated_at = now()
         await state.persist(change.address)
       }
@@ -326,7 +328,7 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
   if (change.reason !== 'create-interrupted' && rec && r?.status === 'created' && recordDiffers(r, rec)) {
     // Fields the spec stopped setting (the API cannot clear them) are no longer managed; lifecycle and one-way
     // memory as the plan showed.
-    record(r, rec, ['applied', 'write_only', 'one_way', 'lifecycle'])
+    record(r, rec)
     r.updated_at = now()
     await state.persist(change.address)
   }
