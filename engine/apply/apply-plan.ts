@@ -306,6 +306,8 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           await state.persist(change.address)
           break
         }
+        case 'upload':
+          throw new Error('image upload steps are not implemented yet')
         default:
           assertNever(step)
       }

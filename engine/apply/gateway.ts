@@ -13,6 +13,11 @@ export interface CardGateway {
   setRights(kind: string, remoteId: string, body: Record<string, unknown>): Promise<void>
   /** Remove a card (DELETE or invalidate). A card that is already gone counts as removed. */
   remove(kind: string, remoteId: string, how: 'delete' | 'invalidate', body: Record<string, unknown>): Promise<void>
+  /**
+   * Upload an image (POST /v3/marketing/favor/media/image-upload, multipart `file` + `meta` {filename, sha256}, the
+   * signature over the meta JSON) and return its permanent media URL.
+   */
+  uploadImage(image: {filename: string; bytes: Uint8Array; sha256: string}): Promise<{mediaUrl: string}>
   /** What a failed call says, and whether the API certainly refused it (so nothing was changed). */
   describeFailure(e: unknown): RemoteFailure
   close(): Promise<void>

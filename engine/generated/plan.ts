@@ -14,6 +14,10 @@ export type Reason =
   | 'in-sync'
 export type Step =
   | {
+      op: 'upload'
+      image: ImageFile
+    }
+  | {
       op: 'create'
       body: {}
       out_request_no: string
@@ -76,6 +80,10 @@ export interface CardformPlan {
    */
   skipped?: Skipped[]
   changes: Change[]
+  /**
+   * The distinct local images apply will upload (by sha256). Added in 1.2.
+   */
+  uploads?: ImageFile[]
   drift: Drift[]
   diagnostics: Diagnostic[]
   summary: {
@@ -166,16 +174,28 @@ export interface FieldChange {
     [k: string]: unknown | undefined
   }
   /**
-   * Desired value; absent when removed.
+   * Desired value; absent when removed, and when upload is set (the URL is known after apply).
    */
   after?: {
     [k: string]: unknown | undefined
   }
+  upload?: ImageFile
   source: 'config' | 'drift'
   forces_replacement?: true
   irreversible?: true
   long_text?: true
   write_only?: true
+}
+export interface ImageFile {
+  /**
+   * Path relative to the project directory.
+   */
+  file: string
+  sha256: string
+  bytes: number
+  format: 'png' | 'jpg' | 'bmp'
+  width: number
+  height: number
 }
 export interface Drift {
   address: string

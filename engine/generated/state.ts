@@ -31,6 +31,22 @@ export interface CardformState {
   generations: {
     [k: string]: number | undefined
   }
+  /**
+   * Images uploaded from local files, by sha256: the media URL is permanent, so an image is never uploaded twice.
+   */
+  media?: {
+    [k: string]:
+      | {
+          media_url: string
+          /**
+           * The project-relative file it was uploaded from.
+           */
+          file: string
+          bytes: number
+          uploaded_at: string
+        }
+      | undefined
+  }
 }
 export interface Resource {
   kind: string

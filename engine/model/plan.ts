@@ -1,5 +1,6 @@
 import type {Address} from './address.js'
 import type {Diagnostic, SourcePosition} from './diagnostic.js'
+import type {ImageFile} from './image.js'
 
 /**
  * A plan is plain, serializable data: `plan --json` prints it, `plan --out` saves it (with the desired specs it was
@@ -8,7 +9,7 @@ import type {Diagnostic, SourcePosition} from './diagnostic.js'
  * Compatibility (as Terraform's JSON plan): a minor bump of format_version only adds properties; a reader rejects a
  * major version it does not know.
  */
-export const PLAN_FORMAT_VERSION = '1.1'
+export const PLAN_FORMAT_VERSION = '1.2'
 
 /** The closed set of actions. Every switch over it ends in assertNever. */
 export type Action =
@@ -42,8 +43,10 @@ export interface FieldChange {
   path: string
   /** The live value (or, for fields GET cannot return, the last-applied one); absent when there was none. */
   before?: unknown
-  /** The desired value; absent when the field is removed. */
+  /** The desired value; absent when the field is removed, and when `upload` is set (the URL is known after apply). */
   after?: unknown
+  /** The desired value is a local image never uploaded: apply uploads it and sets the field to its media URL. */
+  upload?: ImageFile
   source: ChangeSource
   /** The change cannot be made in place: the card must be replaced. */
   forces_replacement?: true
@@ -61,6 +64,8 @@ export interface FieldChange {
  * (for a replacement, the old one); without remote_id they remove the change's own card.
  */
 export type Step =
+  /** Upload a local image (skipped when state already has its sha256); the steps after it use its URL. */
+  | {op: 'upload'; image: ImageFile}
   | {op: 'create'; body: Record<string, unknown>; out_request_no: string; generation: number}
   | {op: 'patch'; body: Record<string, unknown>}
   | {op: 'rights'; body: Record<string, unknown>}
@@ -157,6 +162,8 @@ export interface Plan {
   /** Changes left out on purpose (--no-delete), listed so a reviewer sees them. */
   skipped?: SkippedChange[]
   changes: ResourceChange[]
+  /** The distinct local images apply will upload (by sha256), in the order of the changes that first need them. */
+  uploads?: ImageFile[]
   drift: Drift[]
   /** Warnings and errors, each with a stable code. A plan with an error cannot be applied. */
   diagnostics: Diagnostic[]

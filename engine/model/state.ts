@@ -1,4 +1,5 @@
 import type {Address} from './address.js'
+import type {MediaRecord} from './image.js'
 
 /**
  * The state document: what cardform applied last time, and what the API cannot tell it (card ids, the rights
@@ -22,6 +23,8 @@ export interface StateDocument {
    * never reuses the key of the card that was deleted (the API would answer with the old card).
    */
   generations: Record<Address, number>
+  /** Images uploaded from local files, keyed by sha256 (absent until the first upload). */
+  media?: Record<string, MediaRecord>
 }
 
 export interface ResourceState {
@@ -74,4 +77,6 @@ export interface StateChanges {
   serial: number
   resources: Record<Address, ResourceState | null>
   generations: Record<Address, number | null>
+  /** Media records added by this checkpoint (never removed: an uploaded URL stays valid). */
+  media?: Record<string, MediaRecord>
 }

@@ -231,6 +231,11 @@ export class WechatPayGateway implements CardGateway {
     }
   }
 
+  // Replaced by the media client (issue 9, in progress on its own branch).
+  async uploadImage(_image: {filename: string; bytes: Uint8Array; sha256: string}): Promise<{mediaUrl: string}> {
+    throw new Error('image upload is not implemented yet')
+  }
+
   describeFailure(e: unknown): RemoteFailure {
     const message = e instanceof Error ? e.message : String(e)
     if (e instanceof ApiError) {

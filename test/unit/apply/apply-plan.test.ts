@@ -16,6 +16,7 @@ function fakeGateway() {
     read: async () => ({status: 'gone'}) as never,
     create: async () => ({remoteId: `card-${++created}`}),
     patch: async () => ({}),
+    uploadImage: async () => ({mediaUrl: 'https://media.example/1'}),
     setRights: async () => {},
     remove: async () => {},
     describeFailure: (e) => ({message: (e as Error).message, refused: false}),

@@ -20,6 +20,8 @@ describe('applyPlan progress', () => {
         return {remoteId: `card-${created}`}
       },
       patch: async () => ({}),
+    uploadImage: async () => ({mediaUrl: 'https://media.example/1'}),
+      uploadImage: async () => ({mediaUrl: 'https://media.example/1'}),
       setRights: async () => {},
       remove: async () => {},
       describeFailure: (e) => ({message: (e as Error).message, refused: true}),
