@@ -20,7 +20,6 @@ describe('applyPlan progress', () => {
         return {remoteId: `card-${created}`}
       },
       patch: async () => ({}),
-    uploadImage: async () => ({mediaUrl: 'https://media.example/1'}),
       uploadImage: async () => ({mediaUrl: 'https://media.example/1'}),
       setRights: async () => {},
       remove: async () => {},
