@@ -17,6 +17,7 @@ import type {ResourceState, StateDocument} from '../model/state.js'
 import type {Family} from '../model/schema-semantics.js'
 import {diffThreeWay, type SemanticsLookup} from '../diff/three-way.js'
 import {canonicalJson, getPath, isPlainObject, valuesEqual} from '../diff/values.js'
+import type {ImageFile} from '../model/image.js'
 import {isIgnored, nextRecord, recordDifferences, rememberOneWay, setPath, splitWriteOnly, type CardMetadata} from './state-record.js'
 
 export {splitWriteOnly}
@@ -29,6 +30,11 @@ export interface DesiredCard {
   spec: Record<string, unknown>
   /** import_id, moved_from and lifecycle from the document's metadata. */
   metadata?: CardMetadata
+  /**
+   * The image fields the spec takes from local files, by dotted spec path (`logo_url`, `rights.guide.head_image_url`);
+   * at those paths the spec holds `{file: …}` (relative to the spec file) and the plan substitutes the media URL.
+   */
+  images?: Record<string, ImageFile>
   /**
    * Where the card's document starts. A function: positions are worked out from the file only when asked, and the
    * plan asks only for cards that change (most cards of a large project are unchanged).
