@@ -1,4 +1,6 @@
 import {randomUUID} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
 import type {Address} from './model/address.js'
 import type {Diagnostic} from './model/diagnostic.js'
 import type {Plan, PlanMode} from './model/plan.js'
@@ -6,6 +8,7 @@ import type {OnProgress} from './model/progress.js'
 import {emptyState, type StateDocument} from './model/state.js'
 import {applyPlan, type ApplyEvent, type ApplyResult, type DesiredSpec} from './apply/apply-plan.js'
 import {acceptSavedDrift, savedPlanConflicts} from './apply/refresh-only-apply.js'
+import {resolveImageFields} from './plan/images.js'
 import {computePlan, type DesiredCard, type ImportRead, type LiveRead} from './plan/compute-plan.js'
 import {importsToRead, readImports, refreshLive, type RefreshStrategy} from './plan/refresh.js'
 import {annotateDrift, computeRefreshOnlyPlan} from './plan/refresh-only.js'
@@ -71,7 +74,10 @@ async function planWithState(
   state: StateDocument | null,
   opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean; refreshStrategy?: RefreshStrategy; onRefreshProgress?: OnProgress},
 ): Promise<PlanRun & {live: ReadonlyMap<Address, LiveRead>}> {
-  const scope = selectCards(ws.desired, state, opts.targets ?? [], opts.excludes ?? [])
+  const selected = selectCards(ws.desired, state, opts.targets ?? [], opts.excludes ?? [])
+  // Image files become their recorded media URLs (or upload markers) here, so the specs saved with a plan and handed
+  // to apply are the ones the plan was computed from.
+  const scope = {...selected, desired: resolveImageFields(selected.desired, state?.media)}
   const refreshOnly = opts.mode === 'refresh-only'
   const refresh = opts.refresh || refreshOnly
   let live = new Map<Address, LiveRead>()
@@ -210,6 +216,7 @@ export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<Apply
       wires: ws.wires,
       parallelism: opts.parallelism,
       failFast: opts.failFast,
+      readImage: (image) => readFile(path.resolve(ws.dir, image.file)),
       ...(opts.signal ? {signal: opts.signal} : {}),
       ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
       ...(opts.onProgress ? {onProgress: opts.onProgress} : {}),

@@ -120,6 +120,7 @@ function toDesired(d: SpecDocument): DesiredCard {
     name: d.name,
     spec: d.spec,
     metadata: readMetadata(d.metadata),
+    ...(d.images ? {images: d.images} : {}),
     source: () => d.positionOf([]),
     positionOf: (p) => d.positionOf(['spec', ...p]),
     documentPositionOf: (p) => d.positionOf(p),

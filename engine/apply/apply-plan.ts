@@ -1,7 +1,10 @@
+import {createHash} from 'node:crypto'
 import type {Address} from '../model/address.js'
 import type {OnProgress} from '../model/progress.js'
 import {assertNever, type Plan, type ResourceChange, type Step} from '../model/plan.js'
 import type {ResourceState} from '../model/state.js'
+import type {ImageFile} from '../model/image.js'
+import {withMediaUrls} from '../plan/images.js'
 import {fingerprint, valuesEqual} from '../diff/values.js'
 import {changesSomething, type KindWire} from '../plan/compute-plan.js'
 import {nextRecord, type CardMetadata, type NextRecord} from '../plan/state-record.js'
@@ -35,6 +38,11 @@ export interface ApplyOptions {
   /** Told after every remote call and every card finished: cards done of the cards to apply, and calls made. */
   onProgress?: OnProgress
   now?: () => string
+  /**
+   * The bytes of a local image to upload (plan steps name it by project-relative path and sha256). Apply checks the
+   * sha256 again: a file changed since the plan fails its card.
+   */
+  readImage?: (image: ImageFile) => Promise<Uint8Array>
 }
 
 export interface DesiredSpec {
@@ -91,7 +99,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       progress()
     }
   }
-  const withEvents = {...opts, onEvent}
+  const withEvents: ApplyRun = {...opts, onEvent, upload: uploader(opts, now)}
   progress()
 
   const worker = async () => {
@@ -154,13 +162,74 @@ function recordDiffers(r: ResourceState, rec: NextRecord): boolean {
   )
 }
 
-async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () => string): Promise<ApplyOutcome> {
+/** Apply's options plus the upload of images, shared by the cards of one apply. */
+type ApplyRun = ApplyOptions & {upload: (image: ImageFile) => Promise<string>}
+
+/**
+ * Uploads each image at most once per apply (cards that share an image wait for the one upload) and never when state
+ * already records its sha256. The URL is recorded in state as soon as the upload returns.
+ */
+function uploader(opts: ApplyOptions, now: () => string): (image: ImageFile) => Promise<string> {
+  const inFlight = new Map<string, Promise<string>>()
+  return (image) => {
+    const known = opts.state.doc.media?.[image.sha256]
+    if (known) return Promise.resolve(known.media_url)
+    let pending = inFlight.get(image.sha256)
+    if (!pending) {
+      pending = (async () => {
+        if (!opts.readImage) throw new Error(`${image.file}: this apply cannot read image files`)
+        const bytes = await opts.readImage(image)
+        const sha256 = createHash('sha256').update(bytes).digest('hex')
+        if (sha256 !== image.sha256) {
+          throw new Error(`${image.file} changed since the plan (sha256 ${sha256.slice(0, 12)}…, the plan has ${image.sha256.slice(0, 12)}…); plan again`)
+        }
+        const gateway = await opts.gateway()
+        const {mediaUrl} = await gateway.uploadImage({filename: uploadFilename(image), bytes, sha256})
+        const doc = opts.state.doc
+        ;(doc.media ??= {})[sha256] = {media_url: mediaUrl, file: image.file, bytes: bytes.length, uploaded_at: now()}
+        await opts.state.persistMedia(sha256)
+        return mediaUrl
+      })()
+      inFlight.set(image.sha256, pending)
+      // A failed upload may be tried again by the next card that needs the image.
+      pending.catch(() => inFlight.delete(image.sha256))
+    }
+    return pending
+  }
+}
+
+/** The file's own name with the extension of the format its header shows (the upload API reads the extension). */
+function uploadFilename(image: ImageFile): string {
+  const base = image.file.split('/').pop() ?? 'image'
+  const stem = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base
+  return `${stem || 'image'}.${image.format}`
+}
+
+async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => string): Promise<ApplyOutcome> {
   const {state} = opts
   const wire = opts.wires.get(change.kind)!
   const desired = opts.desired.get(change.address)
-  const spec = desired?.spec
   const doc = state.doc
   const base: Omit<ApplyOutcome, 'status'> = {address: change.address, action: change.action}
+
+  // Images first: every later step of the card (and what state records) uses their URLs.
+  const urls = new Map<string, string>()
+  for (const step of change.steps) {
+    if (step.op !== 'upload') continue
+    const started = Date.now()
+    const known = doc.media?.[step.image.sha256]
+    if (!known) opts.onEvent?.({type: 'step-start', address: change.address, op: 'upload'})
+    try {
+      urls.set(step.image.sha256, await opts.upload(step.image))
+      if (!known) opts.onEvent?.({type: 'step-done', address: change.address, op: 'upload', ms: Date.now() - started})
+    } catch (e) {
+      const failure = (await opts.gateway()).describeFailure(e)
+      opts.onEvent?.({type: 'step-failed', address: change.address, op: 'upload', failure})
+      return {...base, status: 'failed', failedStep: 'upload', failure}
+    }
+  }
+  const mediaUrl = (sha: string) => urls.get(sha) ?? doc.media?.[sha]?.media_url
+  const spec = desired?.spec && withMediaUrls(desired.spec, mediaUrl)
 
   // A move (metadata.moved_from) only renames the state entry; it is recorded before anything else.
   if (change.moved_from && doc.resources[change.moved_from] && !doc.resources[change.address]) {
@@ -226,7 +295,9 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
   }
 
   const gateway = await opts.gateway()
-  for (const step of change.steps) {
+  for (const planned of change.steps) {
+    if (planned.op === 'upload') continue // done before the other steps
+    const step = withMediaUrls(planned, mediaUrl)
     const started = Date.now()
     // What a create's journal replaced, to put back if the API refuses the create outright.
     const beforeJournal = doc.resources[change.address]
@@ -306,8 +377,6 @@ async function applyChange(opts: ApplyOptions, change: ResourceChange, now: () =
           await state.persist(change.address)
           break
         }
-        case 'upload':
-          throw new Error('image upload steps are not implemented yet')
         default:
           assertNever(step)
       }

@@ -101,9 +101,16 @@ export interface Spec {
    */
   card_color: string
   /**
-   * Card background image from the image upload API, JPG/PNG, 716x320 px recommended, under 1 MB.
+   * Card background image, JPG/PNG, 716x320 px recommended, under 1 MB: a URL from the image upload API, or {file: path} of a local image that cardform uploads.
    */
-  card_picture_url: string
+  card_picture_url:
+    | string
+    | {
+        /**
+         * Path of a JPG or PNG file, relative to this spec file.
+         */
+        file: string
+      }
   /**
    * SYSTEM_ALLOCATE (WeChat Pay allocates codes) or MERCHANT_ALLOCATE (merchant imports codes). Cannot change after create.
    */

@@ -109,12 +109,18 @@ export interface Spec {
      */
     display_name: string
   }
-  logo_url: MediaUrl128
+  /**
+   * Card logo, 120x120 px JPG/PNG under 1 MB: a URL from the image upload API, or {file: path} of a local image that cardform uploads.
+   */
+  logo_url: MediaUrl128 | ImageFile
   /**
    * Card name, at most 10 characters.
    */
   title: string
-  background_picture_url: MediaUrl128
+  /**
+   * Card background, 1000x600 px under 1 MB: a URL from the image upload API, or {file: path} of a local image that cardform uploads.
+   */
+  background_picture_url: MediaUrl128 | ImageFile
   /**
    * Terms of use (使用须知), at most 500 characters.
    */
@@ -228,6 +234,15 @@ export interface Spec {
    */
   need_dynamic_code?: boolean
   rights?: MemberCardRights
+}
+/**
+ * A local image file instead of an uploaded URL: cardform checks it (format, bytes, pixels), uploads it through the image upload API before the create or PATCH that needs it, and records its URL in state by sha256, so an unchanged image is never uploaded again.
+ */
+export interface ImageFile {
+  /**
+   * Path of a JPG, PNG or BMP file, relative to this spec file (e.g. assets/logo.png).
+   */
+  file: string
 }
 /**
  * A merchant-defined field of the card-opening form.
@@ -347,9 +362,9 @@ export interface Rights {
      */
     staff_name: string
     /**
-     * Contact's avatar URL.
+     * Contact's avatar: a URL, or {file: path} of a local image that cardform uploads.
      */
-    head_image_url?: string
+    head_image_url?: string | ImageFile
     /**
      * Kind of contact, e.g. 微信号.
      */

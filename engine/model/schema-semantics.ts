@@ -55,6 +55,18 @@ export interface FieldSemantics {
   endpoint?: string
   /** The card's name as people see it (title, card_title): what `cardform query` names an imported card after. */
   title?: true
+  /** An image field: it may name a local file (`{file: …}`), checked against these documented limits and uploaded. */
+  image?: ImageRules
+}
+
+/** The documented limits of an image field (x-cardform-image). */
+export interface ImageRules {
+  formats: ReadonlyArray<'jpg' | 'png' | 'bmp'>
+  max_bytes: number
+  width?: number
+  height?: number
+  /** `required`: other pixel sizes are errors; `recommended`: warnings. */
+  pixels?: 'required' | 'recommended'
 }
 
 export interface KindSemantics {
@@ -133,6 +145,22 @@ function parseOneWay(value: unknown, where: string): {on: unknown} {
   throw new KindSchemaError(`x-cardform-one-way must be true or {on: value}: ${where}`)
 }
 
+function parseImageRules(v: unknown, where: string): ImageRules {
+  const formats = ['jpg', 'png', 'bmp']
+  const ok =
+    isObject(v) &&
+    Array.isArray(v.formats) &&
+    v.formats.length > 0 &&
+    v.formats.every((f) => formats.includes(f as string)) &&
+    Number.isInteger(v.max_bytes) &&
+    (v.width === undefined || Number.isInteger(v.width)) &&
+    (v.height === undefined || Number.isInteger(v.height)) &&
+    (v.width === undefined) === (v.height === undefined) &&
+    (v.pixels === undefined || v.pixels === 'required' || v.pixels === 'recommended')
+  if (!ok) throw new KindSchemaError(`x-cardform-image must be {formats: [jpg|png|bmp…], max_bytes, width?, height?, pixels?}: ${where}`)
+  return v as unknown as ImageRules
+}
+
 /** Read the keywords of one property. Keywords beside a `$ref` win over those of its target. */
 function readField(nodes: readonly JsonSchema[], where: string): FieldSemantics {
   const field: FieldSemantics = {}
@@ -148,6 +176,7 @@ function readField(nodes: readonly JsonSchema[], where: string): FieldSemantics 
     if ('x-cardform-list-key' in node) field.listKey = text(node['x-cardform-list-key'], 'x-cardform-list-key', where)
     if ('x-cardform-endpoint' in node) field.endpoint = text(node['x-cardform-endpoint'], 'x-cardform-endpoint', where)
     if ('x-cardform-title' in node) field.title = flag(node['x-cardform-title'], 'x-cardform-title', where)
+    if ('x-cardform-image' in node) field.image = parseImageRules(node['x-cardform-image'], where)
   }
   return field
 }

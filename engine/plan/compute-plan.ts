@@ -18,6 +18,7 @@ import type {Family} from '../model/schema-semantics.js'
 import {diffThreeWay, type SemanticsLookup} from '../diff/three-way.js'
 import {canonicalJson, getPath, isPlainObject, valuesEqual} from '../diff/values.js'
 import type {ImageFile} from '../model/image.js'
+import {attachUploads, resolveImageFields} from './images.js'
 import {isIgnored, nextRecord, recordDifferences, rememberOneWay, setPath, splitWriteOnly, type CardMetadata} from './state-record.js'
 
 export {splitWriteOnly}
@@ -114,7 +115,8 @@ export function computePlan(input: PlanInput): Plan {
   const changes: ResourceChange[] = []
   const skipped: SkippedChange[] = []
   const drift: Drift[] = []
-  const desiredBy = new Map(input.desired.map((d) => [d.address, d]))
+  const desiredBy = new Map(resolveImageFields(input.desired, input.state?.media).map((d) => [d.address, d]))
+  const uploads = new Map<string, ImageFile>()
   const resources = input.state?.resources ?? {}
   const moves = resolveMoves(input, desiredBy, diagnostics)
   const movedAway = new Set(moves.values())
@@ -154,6 +156,7 @@ export function computePlan(input: PlanInput): Plan {
     }
     if (from) change.moved_from = from
     if (!guardDestruction(ctx, d, r, change, skipped)) continue
+    for (const image of attachUploads(change, d?.images)) if (!uploads.has(image.sha256)) uploads.set(image.sha256, image)
     const source = change.action !== 'no-op' || change.moved_from || change.state_updates ? d?.source?.() : undefined
     if (source) {
       const {address: a, kind: k, name: n, remote_id: id, ...rest} = change
@@ -180,6 +183,7 @@ export function computePlan(input: PlanInput): Plan {
     refreshed: input.refreshed,
     mode: 'normal',
     changes,
+    ...(uploads.size > 0 ? {uploads: [...uploads.values()]} : {}),
     drift,
     ...(skipped.length > 0 ? {skipped} : {}),
     diagnostics,

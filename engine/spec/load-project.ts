@@ -12,6 +12,8 @@ import {prepareValue, type Environment} from './prepare-values.js'
 import type {SchemaSet} from './schema-set.js'
 import {defaultKindSemantics, type KindSemantics} from '../model/schema-semantics.js'
 import {didYouMean} from './did-you-mean.js'
+import {resolveImages} from './images.js'
+import type {ImageFile} from '../model/image.js'
 import {positionIn, type FieldPath, type PositionTarget} from './source-map.js'
 import {createSpecValidator, type SpecValidator} from './spec-validator.js'
 
@@ -33,6 +35,8 @@ export interface SpecDocument {
   docIndex: number
   /** metadata.import_id: the card_id of an existing card this document adopts (made outside cardform). */
   importId?: string
+  /** Image fields written as `{file: …}`, by dotted spec path, as read and checked (engine/spec/images.ts). */
+  images?: Record<string, ImageFile>
   /**
    * Where a field is written: `path` is from the document root (`['spec', 'brand', 'display_name']`). Works for any
    * path; one that is not written falls back to its nearest written ancestor.
@@ -114,7 +118,15 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
     workers >= 2 && specFiles.length > (options.parallelAbove ?? PARALLEL_ABOVE)
       ? await checkFilesInParallel(specFiles, {env: {...env}, limits, schemas: options.schemas}, workers)
       : withPlainEnvironment(() => specFiles.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits, validator})))
-  return {config, ...collectDocuments(checked, limits, diagnostics)}
+  const collected = collectDocuments(checked, limits, diagnostics)
+  const images = resolveImages(collected.documents, dir)
+  if (images.diagnostics.length === 0) return {config, ...collected}
+  return {
+    config,
+    files: collected.files,
+    documents: collected.documents.filter((d) => !images.rejected.has(d)),
+    diagnostics: sortDiagnostics([...collected.diagnostics, ...images.diagnostics]),
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import {StateCorruptError, StateVersionError} from './errors.js'
  *   {"format":"cardform-state-journal","version":1,"lineage":"…","base_serial":12}
  *   {"serial":13,"resources":{"MemberCard.gold":{…}},"generations":{"MemberCard.gold":1}}
  *   {"serial":14,"resources":{"MemberCard.old":null},"generations":{}}
+ *   {"serial":15,"resources":{},"generations":{},"media":{"3a7bd3…":{"media_url":"https://…","file":"cards/logo.png",…}}}
  *
  * Each line is written with one append and synced before the checkpoint counts as done. A crash in the middle of an
  * append leaves a last line without its newline (torn): it was never acknowledged, so it is ignored. A complete line
@@ -41,7 +42,12 @@ export function formatJournalRecord(changes: StateChanges): string {
 }
 
 export function toRecord(changes: StateChanges): JournalRecord {
-  return {serial: changes.serial, resources: changes.resources, generations: changes.generations}
+  return {
+    serial: changes.serial,
+    resources: changes.resources,
+    generations: changes.generations,
+    ...(changes.media && Object.keys(changes.media).length > 0 ? {media: changes.media} : {}),
+  }
 }
 
 export interface ParsedJournal {
@@ -96,8 +102,9 @@ export function parseRecord(v: unknown, where: string, location: string): Journa
     isObject(r.resources) &&
     Object.values(r.resources).every((e) => e === null || isObject(e)) &&
     isObject(r.generations) &&
-    Object.values(r.generations).every((g) => g === null || isSerial(g))
-  if (!ok) throw new StateCorruptError(location, `${where} is not a valid journal record (serial, resources, generations)`)
+    Object.values(r.generations).every((g) => g === null || isSerial(g)) &&
+    (r.media === undefined || (isObject(r.media) && Object.values(r.media).every(isObject)))
+  if (!ok) throw new StateCorruptError(location, `${where} is not a valid journal record (serial, resources, generations, media)`)
   return r as JournalRecord
 }
 
@@ -121,6 +128,7 @@ export function foldJournal(doc: StateDocument, records: readonly JournalRecord[
       if (g === null) delete doc.generations[address]
       else doc.generations[address] = g
     }
+    if (r.media) doc.media = {...doc.media, ...r.media}
     doc.serial = r.serial
     applied++
   }

@@ -30,6 +30,8 @@ export class StateManager {
   private failure: Error | undefined
   /** Addresses changed since the last write started. */
   private readonly dirty = new Set<Address>()
+  /** Media records (by sha256) added since the last write started. */
+  private readonly dirtyMedia = new Set<string>()
   /** The next write carries the whole document. */
   private wholeNext = false
 
@@ -57,6 +59,16 @@ export class StateManager {
   persist(...addresses: Address[]): Promise<void> {
     if (addresses.length === 0) this.wholeNext = true
     for (const a of addresses) this.dirty.add(a)
+    return this.schedule()
+  }
+
+  /** Persist the media records (`doc.media`) of these sha256 keys: an upload is recorded as soon as it returns. */
+  persistMedia(...keys: string[]): Promise<void> {
+    for (const k of keys) this.dirtyMedia.add(k)
+    return this.schedule()
+  }
+
+  private schedule(): Promise<void> {
     if (this.queued) return this.queued
     if (!this.inFlight) return this.startWrite()
     const next = this.inFlight.then(
@@ -92,6 +104,7 @@ export class StateManager {
       const snapshot = structuredClone(this.doc)
       snapshot.serial = serial
       this.dirty.clear()
+      this.dirtyMedia.clear()
       this.wholeNext = false
       write = this.store.write(snapshot)
     } else {
@@ -117,7 +130,7 @@ export class StateManager {
     return done
   }
 
-  /** The entries of the dirty addresses, copied now: workers go on mutating the document while the write runs. */
+  /** The entries of the dirty addresses (and media records), copied now: workers go on mutating the document while the write runs. */
   private takeChanges(serial: number): StateChanges {
     const changes: StateChanges = {lineage: this.doc.lineage, serial, resources: {}, generations: {}}
     for (const a of this.dirty) {
@@ -126,6 +139,11 @@ export class StateManager {
       changes.generations[a] = this.doc.generations[a] ?? null
     }
     this.dirty.clear()
+    for (const k of this.dirtyMedia) {
+      const m = this.doc.media?.[k]
+      if (m) (changes.media ??= {})[k] = structuredClone(m)
+    }
+    this.dirtyMedia.clear()
     return changes
   }
 }
