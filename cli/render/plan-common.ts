@@ -2,6 +2,7 @@ import {diffLines} from 'diff'
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {Action, FieldChange, Plan, Reason, ResourceChange, SkippedChange} from '../../engine/model/plan.js'
 import {assertNever} from '../../engine/model/plan.js'
+import type {ImageFile} from '../../engine/model/image.js'
 
 /** Shared vocabulary of the plan renderers: markers, words and value formatting. */
 
@@ -78,6 +79,16 @@ export function formatValue(v: unknown): string {
   return v === undefined ? '(absent)' : JSON.stringify(v)
 }
 
+/** The new value of a field change: the desired value, or for a local image not uploaded yet, what apply will do. */
+export function afterValue(fc: FieldChange): string {
+  return fc.upload ? uploadPhrase(fc.upload) : formatValue(fc.after)
+}
+
+/** `(file cards/assets/logo.png, sha256 ab12cd34ef56…, 120×120 png) will be uploaded` */
+export function uploadPhrase(image: ImageFile): string {
+  return `(file ${image.file}, sha256 ${image.sha256.slice(0, 12)}…, ${image.width}×${image.height} ${image.format}) will be uploaded`
+}
+
 /** A long text change as unified-style lines (`-`/`+`/` `), with unchanged runs longer than 2 lines collapsed. */
 export function textDiffLines(before: unknown, after: unknown): string[] {
   const a = typeof before === 'string' ? before : before === undefined ? '' : JSON.stringify(before)
@@ -103,7 +114,7 @@ export function isLongText(fc: FieldChange): boolean {
 }
 
 export function fieldMarker(fc: FieldChange): string {
-  return fc.before === undefined ? '+' : fc.after === undefined ? '-' : '~'
+  return fc.before === undefined ? '+' : fc.after === undefined && !fc.upload ? '-' : '~'
 }
 
 /** The line under a card for one state update: what apply records with no API call. */
@@ -134,7 +145,12 @@ export function summaryLine(plan: Plan): string {
   if (s.move) parts.push(`${s.move} to move`)
   if (s.state_only) parts.push(`${s.state_only} state-only`)
   const irreversible = plan.changes.reduce((n, c) => n + c.irreversible_paths.length, 0)
-  return `Plan: ${parts.join(', ')}.` + (irreversible ? ` ${irreversible} irreversible field change${irreversible > 1 ? 's' : ''}.` : '')
+  const uploads = plan.uploads?.length ?? 0
+  return (
+    `Plan: ${parts.join(', ')}.` +
+    (uploads ? ` ${uploads} image${uploads > 1 ? 's' : ''} to upload.` : '') +
+    (irreversible ? ` ${irreversible} irreversible field change${irreversible > 1 ? 's' : ''}.` : '')
+  )
 }
 
 function refreshOnlySummaryLine(plan: Plan): string {

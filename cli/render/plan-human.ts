@@ -1,5 +1,5 @@
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
+import {actionMarker, actionPhrase, afterValue, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
@@ -93,7 +93,7 @@ function renderField(fc: FieldChange, style: Style, indent: string): string[] {
   ].filter(Boolean)
   const suffix = notes.length ? '  ' + notes.join('  ') : ''
   if (isLongText(fc)) return [color(`${indent}${mark} ${fc.path}:`) + suffix, ...textLines(fc, style, indent)]
-  const value = mark === '+' ? formatValue(fc.after) : mark === '-' ? `${formatValue(fc.before)} → (removed)` : `${formatValue(fc.before)} → ${formatValue(fc.after)}`
+  const value = mark === '+' ? afterValue(fc) : mark === '-' ? `${formatValue(fc.before)} → (removed)` : `${formatValue(fc.before)} → ${afterValue(fc)}`
   return [color(`${indent}${mark} ${fc.path}: ${value}`) + suffix]
 }
 
@@ -103,7 +103,7 @@ function renderDrift(d: Drift, style: Style): string[] {
   const lines = [style.drift(`  # ${d.address}${id} was changed outside cardform`)]
   for (const fc of d.field_changes) {
     if (isLongText(fc)) lines.push(`      ~ ${fc.path}:`, ...textLines(fc, style, '      '))
-    else lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
+    else lines.push(`      ~ ${fc.path}: ${formatValue(fc.before)} → ${afterValue(fc)}`)
   }
   return lines
 }

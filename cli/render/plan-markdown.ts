@@ -1,6 +1,6 @@
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
+import {actionMarker, actionPhrase, afterValue, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 
 /** GitHub refuses comments over 65,536 characters; parts stay under this with room for a header. */
@@ -47,7 +47,7 @@ export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): str
       head.push(d.type === 'deleted' ? `- ${d.address} deleted outside cardform` : `! ${d.address} changed outside cardform`)
       for (const fc of d.field_changes) {
         if (isLongText(fc)) head.push(`!   ${fc.path}:`, ...textDiffLines(fc.before, fc.after).map((l) => `${l[0]}       ${l.slice(2)}`))
-        else head.push(`!   ${fc.path}: ${formatValue(fc.before)} → ${formatValue(fc.after)}`)
+        else head.push(`!   ${fc.path}: ${formatValue(fc.before)} → ${afterValue(fc)}`)
       }
     }
     head.push('```', '', '</details>', '')
@@ -99,7 +99,7 @@ function fieldLines(fc: FieldChange): string[] {
   if (isLongText(fc)) {
     return [`${m} ${fc.path}:${suffix}`, ...textDiffLines(fc.before, fc.after).map((l) => `${l[0]}     ${l.slice(2)}`)]
   }
-  const value = mark === '+' ? formatValue(fc.after) : mark === '-' ? formatValue(fc.before) : `${formatValue(fc.before)} → ${formatValue(fc.after)}`
+  const value = mark === '+' ? afterValue(fc) : mark === '-' ? formatValue(fc.before) : `${formatValue(fc.before)} → ${afterValue(fc)}`
   return [`${m} ${fc.path}: ${value}${suffix}`]
 }
 

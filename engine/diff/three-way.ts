@@ -1,5 +1,6 @@
 import type {FieldChange} from '../model/plan.js'
 import {getPath, isPlainObject, valuesEqual} from './values.js'
+import {isUploadMarker} from '../model/image.js'
 
 import type {FieldSemantics} from '../model/schema-semantics.js'
 
@@ -60,17 +61,19 @@ export function inherits(lookup: SemanticsLookup, path: string, key: keyof Field
 
 /**
  * Leaves of the union of two objects. Plain objects are descended into; arrays and scalars are leaves (a list is
- * sent whole by the API, so it is compared whole, and displayed by key when the schema names one).
+ * sent whole by the API, so it is compared whole, and displayed by key when the schema names one). An upload marker
+ * (a local image whose URL is known after apply) is a leaf too: it stands for one URL.
  */
 function leafPaths(a: unknown, b: unknown, prefix: string[], out: string[][]): void {
   const keys = new Set<string>()
   if (isPlainObject(a)) for (const k of Object.keys(a)) keys.add(k)
   if (isPlainObject(b)) for (const k of Object.keys(b)) keys.add(k)
+  const branch = (v: unknown) => isPlainObject(v) && !isUploadMarker(v)
   for (const key of [...keys].sort()) {
     const av = isPlainObject(a) ? a[key] : undefined
     const bv = isPlainObject(b) ? b[key] : undefined
     const path = [...prefix, key]
-    if ((isPlainObject(av) || av === undefined) && (isPlainObject(bv) || bv === undefined) && (isPlainObject(av) || isPlainObject(bv))) {
+    if ((branch(av) || av === undefined) && (branch(bv) || bv === undefined) && (branch(av) || branch(bv))) {
       leafPaths(av, bv, path, out)
     } else {
       out.push(path)

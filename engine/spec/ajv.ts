@@ -53,6 +53,23 @@ export const CARDFORM_KEYWORDS: readonly KeywordDefinition[] = [
   {keyword: 'x-cardform-list-key', schemaType: 'string', metaSchema: {type: 'string', minLength: 1}},
   {keyword: 'x-cardform-title', schemaType: 'boolean', metaSchema: trueOnly},
   {
+    keyword: 'x-cardform-image',
+    schemaType: 'object',
+    metaSchema: {
+      type: 'object',
+      required: ['formats', 'max_bytes'],
+      additionalProperties: false,
+      properties: {
+        formats: {type: 'array', minItems: 1, uniqueItems: true, items: {enum: ['jpg', 'png', 'bmp']}},
+        max_bytes: {type: 'integer', minimum: 1},
+        width: {type: 'integer', minimum: 1},
+        height: {type: 'integer', minimum: 1},
+        pixels: {enum: ['required', 'recommended']},
+      },
+      dependencies: {width: ['height'], height: ['width'], pixels: ['width']},
+    },
+  },
+  {
     keyword: 'x-cardform-kind',
     schemaType: 'object',
     metaSchema: {
