@@ -80,6 +80,21 @@ describe('the state journal (file store)', () => {
     await s.close()
   })
 
+  it('records an uploaded image (sha256 → media URL) as its own checkpoint, folded in on read and kept by compaction', async () => {
+    await seed(2)
+    const {s, m} = await open()
+    const sha = 'ab'.repeat(32)
+    m.doc.media = {[sha]: {media_url: 'https://media.example/ab.png', file: 'cards/assets/logo.png', bytes: 327, uploaded_at: '2026-12-02T00:00:00.000Z'}}
+    await m.persistMedia(sha)
+    expect(JSON.parse(lines().at(-1)!)).toEqual({serial: 4, resources: {}, generations: {}, media: m.doc.media})
+    const read = (await store().read())!
+    expect(read.media).toEqual(m.doc.media)
+    await m.compact()
+    expect(existsSync(journal)).toBe(false)
+    expect((await store().read())!.media).toEqual(m.doc.media)
+    await s.close()
+  })
+
   it('compaction writes the folded document with the same serial, keeps the previous file as the backup and removes the journal', async () => {
     await seed(2)
     const before = readFileSync(file, 'utf8')
