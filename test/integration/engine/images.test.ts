@@ -104,7 +104,7 @@ describe('images from local files (end to end)', () => {
     const served = await fetch(coffee.card.logo_url as string)
     expect(served.headers.get('content-type')).toBe('image/png')
     expect(Buffer.from(await served.arrayBuffer()).equals(png(120, 120, '#6D4C41'))).toBe(true)
-    const pictures = cards.filter((c) => c.family === 'brand-partner').map((c) => c.card.card_picture_url)
+    const pictures = cards.filter((c) => c.family === 'brand').map((c) => c.card.card_picture_url)
     expect(new Set(pictures).size).toBe(1)
 
     const again = await p.cli(['plan', '--detailed-exitcode'])
@@ -150,7 +150,7 @@ describe('images from local files (end to end)', () => {
     const apply = await p.cli(['apply', path.join(p.dir, 'plan.json')])
     expect(apply.code).toBe(1)
     expect(apply.stdout + apply.stderr).toMatch(/cards\/shared\/card\.png changed since the plan \(sha256 [0-9a-f]{12}…, the plan has [0-9a-f]{12}…\); plan again/)
-    expect(p.emulator.admin.listCards().filter((c) => c.family === 'brand-partner')).toEqual([])
+    expect(p.emulator.admin.listCards().filter((c) => c.family === 'brand')).toEqual([])
     expect(uploads(p)).toBe(2) // the member card's two images
   })
 
