@@ -59,8 +59,11 @@ describe('MemberCard schema: lengths, enums and formats', () => {
     expect(withSpec((s) => (s.title = '一二三四五六七八九十一'))).toEqual(['/spec/title maxLength'])
     expect(withSpec((s) => (s.description = '字'.repeat(500)))).toEqual([])
     expect(withSpec((s) => (s.description = '字'.repeat(501)))).toEqual(['/spec/description maxLength'])
-    expect(withSpec((s) => (s.logo_url = `https://wxpaylogo.qpic.cn/${'a'.repeat(103)}`))).toEqual(['/spec/logo_url maxLength'])
-    expect(withSpec((s) => (s.background_picture_url = `https://wxpaylogo.qpic.cn/${'a'.repeat(103)}`))).toEqual(['/spec/background_picture_url maxLength'])
+    // Image fields take a URL or {file: …} (oneOf): a URL too long fails the URL form, and so both forms.
+    expect(withSpec((s) => (s.logo_url = `https://wxpaylogo.qpic.cn/${'a'.repeat(103)}`))).toEqual(['/spec/logo_url maxLength', '/spec/logo_url oneOf', '/spec/logo_url type'])
+    expect(withSpec((s) => (s.background_picture_url = `https://wxpaylogo.qpic.cn/${'a'.repeat(103)}`))).toEqual(['/spec/background_picture_url maxLength', '/spec/background_picture_url oneOf', '/spec/background_picture_url type'])
+    expect(withSpec((s) => (s.logo_url = {file: 'assets/logo.png'}))).toEqual([])
+    expect(withSpec((s) => (s.logo_url = {file: ''}))).toEqual(['/spec/logo_url oneOf', '/spec/logo_url type', '/spec/logo_url/file minLength'])
     expect(withSpec((s) => (s.service_phone = '1'.repeat(33)))).toEqual(['/spec/service_phone maxLength'])
     expect(withSpec((s) => (s.brand.brand_id = '1'.repeat(17)))).toEqual(['/spec/brand/brand_id maxLength'])
     expect(withSpec((s) => Object.assign(s, {need_display_level: true, init_level: '白金至尊会员'}))).toEqual(['/spec/init_level maxLength'])

@@ -12,10 +12,11 @@ describe('createAjv', () => {
         b: {type: 'string', 'x-cardform-server-computed': true, 'x-cardform-managed': true, 'x-cardform-long-text': true, 'x-cardform-write-only': true, 'x-cardform-patch-only': true, 'x-cardform-endpoint': 'rights'},
         c: {type: 'array', 'x-cardform-list-key': 'name'},
         d: {type: 'string', 'x-cardform-title': true},
+        e: {type: 'string', 'x-cardform-image': {formats: ['png'], max_bytes: 10, width: 1, height: 1, pixels: 'required'}},
       },
     })
-    expect(validate({a: false, b: 'x', c: [], d: 'y'})).toBe(true)
-    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(12)
+    expect(validate({a: false, b: 'x', c: [], d: 'y', e: 'z'})).toBe(true)
+    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(13)
   })
 
   it('rejects a misspelt x-cardform keyword (strict mode)', () => {
