@@ -81,6 +81,18 @@ describe('PgStateStore journal', () => {
     expect(Object.keys(read.resources).sort()).toEqual(['MemberCard.c1', 'MemberCard.c7'])
   })
 
+  it('an uploaded image is a journal row of its own, folded in by a reader and kept by compaction', async () => {
+    const {m} = await seeded(1)
+    const sha = 'cd'.repeat(32)
+    m.doc.media = {[sha]: {media_url: 'https://media.example/cd.png', file: 'cards/assets/card.png', bytes: 1399, uploaded_at: '2026-12-02T00:00:00.000Z'}}
+    await m.persistMedia(sha)
+    expect(JSON.parse((await journalRows())[0]!.record)).toEqual({serial: 4, resources: {}, generations: {}, media: m.doc.media})
+    expect((await store().read())!.media).toEqual(m.doc.media)
+    await m.compact()
+    expect(await journalRows()).toEqual([])
+    expect((await store().read())!.media).toEqual(m.doc.media)
+  })
+
   it('compaction folds the journal into the document, keeps the serial, sends the replaced document to history and deletes the rows', async () => {
     const {m} = await seeded(1)
     const before = (await row()).doc
