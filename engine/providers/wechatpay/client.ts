@@ -31,7 +31,7 @@ import {DEFAULT_TRANSPORT_OPTIONS, HttpTransport, type RawResponse, type Transpo
 /**
  * The WeChat Pay APIv3 client: signs every request (reference §2), verifies every 2xx response, retries what is safe
  * to retry and paces itself with a per-merchant token bucket. Endpoint wrappers (membercard-open.ts,
- * brand-card-member.ts) sit on `request()`.
+ * brand-card-member.ts, media.ts) sit on `request()`.
  */
 
 /** One line per attempt; see `formatAttemptLine`. Never given secrets. */
