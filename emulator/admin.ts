@@ -1,4 +1,5 @@
-import type {CardRecord, CardStore} from './store.js'
+import type {CardRecord, CardStore, MediaFormat, MediaRecord} from './store.js'
+import {MEDIA_PREFIX, mediaFileName} from './media.js'
 import {formatTime} from './time.js'
 import {DEFAULT_TOTAL_QUANTITY} from './membercard-open.js'
 
@@ -31,6 +32,19 @@ export function adminCardView(r: CardRecord): AdminCardView {
   const view: AdminCardView = {family: r.family, card_id: r.card_id, owner_mchid: r.owner_mchid, card: structuredClone(r.card)}
   if (r.rights) view.rights = structuredClone(r.rights)
   return view
+}
+
+/** One uploaded image, as GET /__admin/media lists it (the bytes themselves are at `media_url`). */
+export interface AdminMediaView {
+  sha256: string
+  format: MediaFormat
+  /** Size in bytes. */
+  bytes: number
+  media_url: string
+}
+
+export function adminMediaView(r: MediaRecord, baseUrl: string): AdminMediaView {
+  return {sha256: r.sha256, format: r.format, bytes: r.bytes.length, media_url: `${baseUrl}${MEDIA_PREFIX}${mediaFileName(r)}`}
 }
 
 const SERVER_COMPUTED = ['card_id', 'create_time', 'update_time', 'remain_quantity']
