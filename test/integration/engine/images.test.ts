@@ -144,7 +144,7 @@ describe('images from local files (end to end)', () => {
 
   it('a saved plan whose image changed before apply fails that card, naming the file, and uploads nothing', async () => {
     const p = await imageProject()
-    const saved = await p.cli(['plan', '--out', 'plan.json'])
+    const saved = await p.cli(['plan', '--out', path.join(p.dir, 'plan.json')])
     expect(saved.code, saved.stderr).toBe(0)
     writeImage(p, 'cards/shared/card.png', png(716, 320, '#000000'))
     const apply = await p.cli(['apply', path.join(p.dir, 'plan.json')])
