@@ -158,12 +158,15 @@ function changeSection(c: ResourceChange, view: PlanHtmlView): string[] {
   const sides = view.faces.get(c.address) ?? {}
   const moved = c.moved_from && c.action === 'no-op'
   const label = moved ? 'moved' : actionLabel(c)
+  // The terminal plan's marker too (`-/+ replace`), unless it is the word itself (forget) or blank (no-op).
+  const marker = moved ? '' : actionMarker(c.action).trim()
+  const tag = marker && marker !== label ? `${marker} ${label}` : label
   const id = c.remote_id ? ` <span class="card-id">card <code>${esc(c.remote_id)}</code></span>` : ''
   const loc = where(c)
   const why = c.action === 'no-op' ? '' : `: ${reasonPhrase(c.reason)}`
   const out = [
     `<section class="change action-${moved ? 'moved' : c.action}" id="${anchor(c.address)}" aria-labelledby="${anchor(c.address)}-h">`,
-    `<h3 id="${anchor(c.address)}-h"><span class="tag action-${moved ? 'moved' : c.action}">${esc(actionMarker(c.action).trim() || '·')} ${esc(label)}</span> ${esc(c.address)}${id}</h3>`,
+    `<h3 id="${anchor(c.address)}-h"><span class="tag action-${moved ? 'moved' : c.action}">${esc(tag)}</span> ${esc(c.address)}${id}</h3>`,
     `<p>${esc(`${c.address} ${actionPhrase(c)}${why}`)}${loc ? ` <span class="where">(<code>${esc(loc)}</code>)</span>` : ''}</p>`,
   ]
   if (c.moved_from) out.push(`<p>${esc(`${c.moved_from} has moved to ${c.address}`)} (no API call).</p>`)

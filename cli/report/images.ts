@@ -107,6 +107,7 @@ export async function fetchImageHttp(url: string, limits: {timeoutMs?: number; m
   if (!hostOf(url)) return {ok: false, reason: 'not an http(s) URL'}
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeoutMs)
+  let tooLarge = false
   try {
     const res = await fetch(url, {signal: controller.signal, redirect: 'follow', headers: {accept: 'image/*'}})
     const contentType = res.headers.get('content-type') ?? ''
@@ -125,16 +126,19 @@ export async function fetchImageHttp(url: string, limits: {timeoutMs?: number; m
     }
     const chunks: Uint8Array[] = []
     let total = 0
-    for await (const chunk of res.body ?? []) {
-      total += chunk.length
+    const reader = res.body?.getReader()
+    for (let r = await reader?.read(); r && !r.done; r = await reader!.read()) {
+      total += r.value.length
       if (total > maxBytes) {
-        controller.abort()
+        tooLarge = true
+        await reader!.cancel()
         return {ok: false, reason: `larger than ${maxBytes / 1024 / 1024} MiB`}
       }
-      chunks.push(chunk)
+      chunks.push(r.value)
     }
     return {ok: true, contentType, bytes: Buffer.concat(chunks)}
   } catch (e) {
+    if (tooLarge) return {ok: false, reason: `larger than ${maxBytes / 1024 / 1024} MiB`}
     if (controller.signal.aborted) return {ok: false, reason: `no answer within ${timeoutMs / 1000} s`}
     const cause = (e as {cause?: {code?: string; message?: string}}).cause
     return {ok: false, reason: cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e))}
