@@ -150,7 +150,7 @@ function driftBlock(d: Drift): string[] {
   if (d.type === 'deleted') return [`<p><span class="tag drift">drift</span> <strong>${esc(d.address)}</strong>${id} was deleted outside cardform.</p>`]
   return [
     `<p><span class="tag drift">drift</span> <strong>${esc(d.address)}</strong>${id} was changed outside cardform.</p>`,
-    fieldTable(d.field_changes, 'Changed outside cardform', 'As last applied', 'Live', new Map()),
+    fieldTable(d.field_changes, `Changed outside cardform: ${d.address}`, 'As last applied', 'Live', new Map(), false),
   ]
 }
 
@@ -273,27 +273,28 @@ function image(slot: ImageSlot, images: ReadonlyMap<string, ResolvedImage>, what
   return `<div class="${cls} img-missing" role="img" aria-label="${esc(`${text}: ${reason}`)}" title="${esc(`${from}: ${reason}`)}"><span>image not reachable</span>${host ? `<span>${esc(host)}</span>` : ''}</div>`
 }
 
-function fieldTable(fields: readonly FieldChange[], caption: string, beforeHead: string, afterHead: string, images: ReadonlyMap<string, ResolvedImage>): string {
+/** A table of field changes; `notes` false for drift, whose rows are what changed, not what apply will do. */
+function fieldTable(fields: readonly FieldChange[], caption: string, beforeHead: string, afterHead: string, images: ReadonlyMap<string, ResolvedImage>, notes = true): string {
   const rows = fields.map((fc) => {
     const mark = fieldMarker(fc)
     const kind = mark === '+' ? 'added' : mark === '-' ? 'removed' : 'changed'
-    const notes = [
+    const tags = [
       fc.forces_replacement ? '<span class="tag destructive">forces replacement</span>' : '',
       fc.irreversible ? '<span class="tag irreversible">irreversible</span>' : '',
       fc.source === 'drift' ? '<span class="tag drift">drifted: restores the configured value</span>' : '',
       fc.write_only && fc.before !== undefined ? '<span class="tag">not readable by GET: compared with state</span>' : '',
-    ].filter(Boolean)
+    ].filter((t) => t && notes)
     const head = `<th scope="row"><span class="mark">${esc(mark)}</span> <code>${esc(fc.path)}</code> <span class="visually-hidden">${kind}</span></th>`
     if (isLongText(fc)) {
       const lines = textDiffLines(fc.before, fc.after).map((l) => {
         const cls = l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : 'ctx'
         return `<span class="${cls}">${esc(l)}</span>`
       })
-      return `<tr class="${kind}">${head}<td colspan="2"><pre class="textdiff">${lines.join('\n')}</pre></td><td>${notes.join(' ')}</td></tr>`
+      return `<tr class="${kind}">${head}<td colspan="2"><pre class="textdiff">${lines.join('\n')}</pre></td><td>${tags.join(' ')}</td></tr>`
     }
     const before = fc.before === undefined ? '<span class="absent">(absent)</span>' : `<code>${esc(formatValue(fc.before))}</code>`
     const after = fc.upload ? uploadCell(fc.upload, images) : fc.after === undefined ? '<span class="absent">(removed)</span>' : `<code>${esc(formatValue(fc.after))}</code>`
-    return `<tr class="${kind}">${head}<td>${before}</td><td>${after}</td><td>${notes.join(' ')}</td></tr>`
+    return `<tr class="${kind}">${head}<td>${before}</td><td>${after}</td><td>${tags.join(' ')}</td></tr>`
   })
   return [
     '<table class="fields">',
@@ -386,7 +387,7 @@ th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-alig
 .entry-label{font-weight:600}.entry-detail{color:var(--muted)}
 .entries-none{color:var(--muted);font-size:13px;margin:8px 0 0}
 .fields{width:100%;margin-top:10px;table-layout:fixed}.fields th:first-child{width:30%}.fields th:last-child{width:18%}
-.fields td,.fields th{overflow-wrap:anywhere}
+.fields td,.fields th{overflow-wrap:anywhere}.fields .tag{white-space:normal}
 .fields tr.added .mark{color:var(--add)}.fields tr.removed .mark{color:var(--del)}.fields tr.changed .mark{color:var(--chg)}
 .mark{font-family:ui-monospace,monospace;font-weight:700}
 .absent{color:var(--muted);font-style:italic}
