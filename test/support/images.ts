@@ -1,4 +1,5 @@
 import {PNG} from 'pngjs'
+import {isImageFileRef} from '../../engine/model/image.js'
 
 /** A PNG of `width`×`height` filled with one colour (`#RRGGBB`), optionally with a square of another in the middle. */
 export function png(width: number, height: number, colour: string, inner?: string): Buffer {
@@ -35,4 +36,25 @@ export const GIF_1X1 = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAAB
 function rgb(colour: string): [number, number, number] {
   const n = Number.parseInt(colour.slice(1), 16)
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255]
+}
+
+/**
+ * The URLs the quickstart's local images stand for in unit tests (as if uploaded there), so plans computed from the
+ * example cards deal in URLs; test/unit/plan/images.test.ts and the image tests cover file references.
+ */
+export const EXAMPLE_IMAGE_URLS: Readonly<Record<string, string>> = {
+  'assets/coffee-logo.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7ImvtsqfqRBV8yFgM7ciaVz0ehkJL9JTHxG9rg/0',
+  'assets/coffee-background.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7Imvtsn7sYGNcEj33YzVvJF88ECQ19/0',
+  'assets/fitness-card.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7ImvtsuT5eXh2gQm8fKc0rNw7pL/0',
+}
+
+export function withExampleUrls(value: unknown): unknown {
+  if (isImageFileRef(value)) {
+    const url = EXAMPLE_IMAGE_URLS[value.file]
+    if (!url) throw new Error(`no example URL for ${value.file}`)
+    return url
+  }
+  if (Array.isArray(value)) return value.map(withExampleUrls)
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withExampleUrls(v)]))
+  return value
 }

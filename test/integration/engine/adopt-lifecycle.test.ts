@@ -38,7 +38,8 @@ describe('adopting existing cards', () => {
     const basic = specsOf(quickstart('brand-cards.yaml')).get('fitness-basic')!
     const readerId = await consoleApi.create('MemberCard', {...reader.spec, title: '旧读者卡'})
     const basicId = await consoleApi.create('BrandMemberCard', basic.spec)
-    const basicDoc = quickstart('brand-cards.yaml').split('\n---\n')[0]!
+    // The console card has the picture's URL, so the spec names it too (not the quickstart's local file).
+    const basicDoc = quickstart('brand-cards.yaml').split('\n---\n')[0]!.replace('{file: assets/fitness-card.png}', basic.spec.card_picture_url as string)
     p.write('cards/reader.yaml', withMetadata(quickstart('bookstore-reader.yaml'), 'bookstore-reader', [`import_id: ${readerId}`]))
     p.write('cards/basic.yaml', withMetadata(basicDoc, 'fitness-basic', [`import_id: ${basicId}`]))
 

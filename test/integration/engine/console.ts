@@ -1,4 +1,5 @@
 import {parseAllDocuments} from 'yaml'
+import {withExampleUrls} from '../../support/images.js'
 import type {RunningEmulator} from '../../../emulator/index.js'
 import {WechatPayClient} from '../../../engine/providers/wechatpay/client.js'
 import {loadCredentialsFile} from '../../../engine/providers/wechatpay/credentials.js'
@@ -42,12 +43,12 @@ export class Console {
   }
 }
 
-/** The spec of each card document in a YAML text, by metadata.name. */
+/** The spec of each card document in a YAML text, by metadata.name; local images as the URLs they stand for in tests. */
 export function specsOf(yamlText: string): Map<string, {kind: string; spec: Record<string, unknown>}> {
   const out = new Map<string, {kind: string; spec: Record<string, unknown>}>()
   for (const doc of parseAllDocuments(yamlText)) {
     const d = doc.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>}
-    out.set(d.metadata.name, {kind: d.kind, spec: d.spec})
+    out.set(d.metadata.name, {kind: d.kind, spec: withExampleUrls(d.spec) as Record<string, unknown>})
   }
   return out
 }

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parseAllDocuments} from 'yaml'
 import {formatAddress} from '../../../engine/model/address.js'
-import {isImageFileRef} from '../../../engine/model/image.js'
+import {withExampleUrls} from '../../support/images.js'
 import type {StateDocument} from '../../../engine/model/state.js'
 import {emptyState} from '../../../engine/model/state.js'
 import {computePlan, splitWriteOnly, type DesiredCard, type LiveRead} from '../../../engine/plan/compute-plan.js'
@@ -11,27 +11,6 @@ import {fingerprint} from '../../../engine/diff/values.js'
 import {packageRoot} from '../../../engine/paths.js'
 
 export const wires = loadWires()
-
-/**
- * The URLs the quickstart's local images stand for in unit tests (as if uploaded there), so plans computed from the
- * example cards deal in URLs; tests/unit/plan/images.test.ts covers file references.
- */
-export const EXAMPLE_IMAGE_URLS: Readonly<Record<string, string>> = {
-  'assets/coffee-logo.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7ImvtsqfqRBV8yFgM7ciaVz0ehkJL9JTHxG9rg/0',
-  'assets/coffee-background.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7Imvtsn7sYGNcEj33YzVvJF88ECQ19/0',
-  'assets/fitness-card.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7ImvtsuT5eXh2gQm8fKc0rNw7pL/0',
-}
-
-function withExampleUrls(value: unknown): unknown {
-  if (isImageFileRef(value)) {
-    const url = EXAMPLE_IMAGE_URLS[value.file]
-    if (!url) throw new Error(`no example URL for ${value.file}`)
-    return url
-  }
-  if (Array.isArray(value)) return value.map(withExampleUrls)
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withExampleUrls(v)]))
-  return value
-}
 
 /** The quickstart example cards, parsed straight from YAML (the loader has its own tests), local images as URLs. */
 export function exampleCards(): DesiredCard[] {
