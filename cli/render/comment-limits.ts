@@ -1,0 +1,6 @@
+/**
+ * Comment size limits of the code-review platforms, in characters; `plan --markdown-limit` defaults to GitHub's.
+ * Lengths are measured as UTF-16 code units (`string.length`), never fewer than the characters a platform counts, so
+ * a comment within the limit here fits there.
+ */
+export const COMMENT_LIMITS = {github: 65_536, bitbucket: 32_768, azureDevOps: 4_000} as const
