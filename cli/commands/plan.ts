@@ -35,9 +35,10 @@ out; when even the summary does not fit, nothing is printed and the exit status 
     markdown: Flags.boolean({description: 'Print the plan as a pull-request comment (Markdown).', exclusive: ['json']}),
     'markdown-limit': Flags.integer({
       description:
-        'Longest comment --markdown may print, in characters (GitHub 65536, Bitbucket 32768, Azure DevOps 4000); a longer plan is shown compact, then as a summary, saying what is left out. 0 = no limit.',
-      default: COMMENT_LIMITS.github,
+        `Longest comment --markdown may print, in characters: default ${COMMENT_LIMITS.github} (GitHub); Bitbucket 32768, Azure DevOps 4000, GitLab 1000000. A longer plan is shown compact, then as a summary, saying what is left out. 0 = no limit.`,
+      // No oclif default: with one, dependsOn would demand --markdown on every run.
       min: 0,
+      dependsOn: ['markdown'],
     }),
     'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
     'no-delete': Flags.boolean({description: 'Plan no deletion, invalidation or replacement: such changes are listed as skipped (as apply --no-delete does).'}),
@@ -73,10 +74,10 @@ out; when even the summary does not fit, nothing is printed and the exit status 
     let failed = !plan.applyable
     if (flags.markdown) {
       const {renderPlanMarkdown} = await import('../render/plan-markdown.js')
-      const md = renderPlanMarkdown(plan, {limit: flags['markdown-limit'], project: markdownProject(flags.dir)})
+      const md = renderPlanMarkdown(plan, {limit: flags['markdown-limit'] ?? COMMENT_LIMITS.github, project: markdownProject(flags.dir)})
       if (md.fits) this.log(md.text)
       else {
-        const message = `the plan's summary alone takes ${md.needed} characters, more than --markdown-limit ${flags['markdown-limit']}; raise the limit (0 = none)`
+        const message = `the plan's summary alone takes ${md.needed} characters, more than --markdown-limit ${flags['markdown-limit'] ?? COMMENT_LIMITS.github}; raise the limit (0 = none)`
         this.printDiagnostics([{severity: 'error', code: 'markdown-limit-too-small', message}])
       }
       failed ||= !md.fits
