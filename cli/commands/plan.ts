@@ -1,6 +1,8 @@
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, progressFlag, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
+import {COMMENT_LIMITS} from '../render/comment-limits.js'
 
 export default class PlanCommand extends EngineCommand {
   static override summary = 'Show what apply would change: create, update, replace, delete, invalidate, import, move or forget cards.'
@@ -11,8 +13,10 @@ With --target/--exclude, only the matching cards are read and planned. With --re
 differences from state are shown (no change to the cards is planned); apply --refresh-only records them in state.
 
 Exit status: 0 success (with --detailed-exitcode: 0 no changes, 2 changes, or with --refresh-only 2 drift), 1 error.
-With --json, prints the plan document (schemas/plan.schema.json). With --markdown, prints a pull-request comment; \
-when it is longer than 65,000 characters it is split into parts separated by a line <!-- cardform:split -->.
+With --json, prints the plan document (schemas/plan.schema.json). With --markdown, prints a pull-request comment \
+whose first line is the marker <!-- cardform:plan project=DIR --> (CI finds and edits its comment by it), at the \
+richest tier that fits --markdown-limit: full, compact (one line per card) or summary only, each saying what it left \
+out; when even the summary does not fit, nothing is printed and the exit status is 1.
 
 With --html FILE, also writes the plan as one self-contained web page for reviewers: every changed card's face \
 before and after side by side (colour, pictures, title, level, the entries of the card page), then its field changes. \
@@ -24,6 +28,7 @@ Images are embedded from local files, or fetched (2 s, 2 MiB at most) and drawn 
     {description: 'CI: fail the job when there is drift or a pending change.', command: '<%= config.bin %> <%= command.id %> --detailed-exitcode'},
     {description: 'A pull-request comment.', command: '<%= config.bin %> <%= command.id %> --markdown > comment.md'},
     {description: 'A page showing each changed card before and after, for a reviewer.', command: '<%= config.bin %> <%= command.id %> --html plan.html'},
+    {description: 'CI: save the plan and a comment for Azure DevOps (4,000 characters at most).', command: '<%= config.bin %> <%= command.id %> --out plan.json --markdown --markdown-limit 4000 --detailed-exitcode > plan.md'},
     {description: 'Plan only the fitness brand cards.', command: "<%= config.bin %> <%= command.id %> --target 'BrandMemberCard.fitness-*'"},
     {description: 'CI: fail when a card was changed outside cardform.', command: '<%= config.bin %> <%= command.id %> --refresh-only --detailed-exitcode'},
   ]
@@ -34,6 +39,13 @@ Images are embedded from local files, or fetched (2 s, 2 MiB at most) and drawn 
     out: Flags.string({description: 'Save the plan to this file; `cardform apply FILE` then applies exactly it. A plan with errors is not saved.'}),
     markdown: Flags.boolean({description: 'Print the plan as a pull-request comment (Markdown).', exclusive: ['json']}),
     html: Flags.string({description: 'Also write the plan as a self-contained HTML page (card faces before and after, field changes) to this file.', helpValue: 'FILE'}),
+    'markdown-limit': Flags.integer({
+      description:
+        `Longest comment --markdown may print, in characters: default ${COMMENT_LIMITS.github} (GitHub); Bitbucket 32768, Azure DevOps 4000, GitLab 1000000. A longer plan is shown compact, then as a summary, saying what is left out. 0 = no limit.`,
+      // No oclif default: with one, dependsOn would demand --markdown on every run.
+      min: 0,
+      dependsOn: ['markdown'],
+    }),
     'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there are no changes, 2 when there are, 1 on error.'}),
     'no-delete': Flags.boolean({description: 'Plan no deletion, invalidation or replacement: such changes are listed as skipped (as apply --no-delete does).'}),
     refresh: trueFalseFlag('Read every live card first (drift detection); --refresh=false plans against state only', true),
@@ -66,9 +78,16 @@ Images are embedded from local files, or fetched (2 s, 2 MiB at most) and drawn 
     }).finally(() => progress.stop())
     if (!run) return undefined
     const {plan} = run
+    let failed = !plan.applyable
     if (flags.markdown) {
       const {renderPlanMarkdown} = await import('../render/plan-markdown.js')
-      this.log(renderPlanMarkdown(plan).join('\n<!-- cardform:split -->\n'))
+      const md = renderPlanMarkdown(plan, {limit: flags['markdown-limit'] ?? COMMENT_LIMITS.github, project: markdownProject(flags.dir)})
+      if (md.fits) this.log(md.text)
+      else {
+        const message = `the plan's summary alone takes ${md.needed} characters, more than --markdown-limit ${flags['markdown-limit'] ?? COMMENT_LIMITS.github}; raise the limit (0 = none)`
+        this.printDiagnostics([{severity: 'error', code: 'markdown-limit-too-small', message}])
+      }
+      failed ||= !md.fits
     } else if (!this.jsonEnabled()) {
       const {renderPlanHuman} = await import('../render/plan-human.js')
       process.stdout.write(renderPlanHuman(plan, this.styleFor(flags)))
@@ -84,7 +103,12 @@ Images are embedded from local files, or fetched (2 s, 2 MiB at most) and drawn 
       this.printDiagnostics([{severity: 'error', code: 'plan-has-errors', message: `the plan has errors; it was not saved to ${flags.out}`}])
     }
     // Set only now, after all output is written: the process exits with it once stdout has drained.
-    process.exitCode = !plan.applyable ? 1 : flags['detailed-exitcode'] && plan.has_changes ? 2 : 0
+    process.exitCode = failed ? 1 : flags['detailed-exitcode'] && plan.has_changes ? 2 : 0
     return plan
   }
+}
+
+/** The project named in the comment marker: `-C DIR` relative to the working directory, with `/` separators. */
+function markdownProject(dir: string): string {
+  return path.relative(process.cwd(), path.resolve(dir)).split(path.sep).join('/') || '.'
 }

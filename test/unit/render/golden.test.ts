@@ -2,9 +2,10 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {renderPlanHuman} from '../../../cli/render/plan-human.js'
-import {renderPlanMarkdown} from '../../../cli/render/plan-markdown.js'
+import {renderPlanMarkdown, type MarkdownTier} from '../../../cli/render/plan-markdown.js'
 import {plainStyle} from '../../../cli/render/style.js'
 import {packageRoot} from '../../../engine/paths.js'
+import type {Plan} from '../../../engine/model/plan.js'
 import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
 import {adoptAndLifecycle, everyAction} from './golden-plans.js'
 
@@ -22,6 +23,13 @@ function golden(file: string, actual: string, dir = path.join(packageRoot, 'test
   expect(actual).toBe(readFileSync(full, 'utf8'))
 }
 
+/** The comment at the given limit, which must come out at the expected tier. */
+function markdown(p: Plan, tier: MarkdownTier, limit?: number): string {
+  const md = renderPlanMarkdown(p, limit === undefined ? {} : {limit})
+  expect(md.fits && md.tier).toBe(tier)
+  return md.fits ? md.text : ''
+}
+
 describe('golden plan output (test/golden/all-actions)', () => {
   const p = everyAction().plan
 
@@ -33,11 +41,7 @@ describe('golden plan output (test/golden/all-actions)', () => {
 
   it('human', () => golden('plan.txt', renderPlanHuman(p, plainStyle)))
 
-  it('markdown', () => {
-    const parts = renderPlanMarkdown(p)
-    expect(parts).toHaveLength(1)
-    golden('plan.md', parts[0]!)
-  })
+  it('markdown', () => golden('plan.md', markdown(p, 'full')))
 
   it('json, valid against schemas/plan.schema.json', () => {
     const v = planValidatorFn()
@@ -45,12 +49,17 @@ describe('golden plan output (test/golden/all-actions)', () => {
     golden('plan.json', JSON.stringify(p, null, 2) + '\n')
   })
 
-  it('markdown splits a large plan into parts under the limit without splitting a card', () => {
-    const parts = renderPlanMarkdown(p, 3000)
-    expect(parts.length).toBeGreaterThan(1)
-    for (const part of parts) expect(part.length).toBeLessThan(3000 + 100)
-    expect(parts.join('').match(/<details><summary><code>/g)!.length).toBe(p.changes.filter((c) => c.action !== 'no-op' || c.state_updates || c.moved_from).length)
-    expect(parts[parts.length - 1]).toContain(`_Part ${parts.length} of ${parts.length}._`)
+  // The same plan under smaller limits: each tier is a golden file of its own, within its limit, and says what it left out.
+  it('markdown, compact under a 3,000-character limit', () => {
+    const text = markdown(p, 'compact', 3000)
+    expect(text.length).toBeLessThanOrEqual(3000)
+    golden('plan.compact.md', text)
+  })
+
+  it('markdown, summary only under a 1,200-character limit', () => {
+    const text = markdown(p, 'summary', 1200)
+    expect(text.length).toBeLessThanOrEqual(1200)
+    golden('plan.summary.md', text)
   })
 })
 
@@ -66,7 +75,7 @@ describe('golden plan output (test/golden/adopt-and-lifecycle)', () => {
   })
 
   it('human', () => golden('plan.txt', renderPlanHuman(p, plainStyle), dir))
-  it('markdown', () => golden('plan.md', renderPlanMarkdown(p)[0]!, dir))
+  it('markdown', () => golden('plan.md', markdown(p, 'full'), dir))
   it('json, valid against schemas/plan.schema.json', () => {
     const v = planValidatorFn()
     expect(v(p), JSON.stringify(v.errors)).toBe(true)

@@ -37,9 +37,11 @@ describe('drift of a long text', () => {
   })
 
   it('the markdown plan shows it as a line diff in the drift block', () => {
-    const [md] = renderPlanMarkdown(driftedDescription())
-    const start = md!.indexOf('Changed outside cardform (drift)')
-    const drift = md!.slice(start, md!.indexOf('</details>', start))
+    const out = renderPlanMarkdown(driftedDescription())
+    expect(out).toMatchObject({fits: true, tier: 'full'})
+    const md = out.fits ? out.text : ''
+    const start = md.indexOf('Changed outside cardform (drift)')
+    const drift = md.slice(start, md.indexOf('</details>', start))
     expect(drift).toContain(
       ['! MemberCard.coffee-member changed outside cardform', '!   description:', '        1. 本卡仅限本人使用，结账前请出示会员码。', '        2. 储值余额不可提现，不可转赠。', '-       3. 积分有效期为获得后 12 个月。', '+       3. 积分永久有效。', '+       4. 控制台里加的一行。'].join('\n'),
     )
