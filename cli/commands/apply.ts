@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {EXIT} from '../base-command.js'
 import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, progressFlag, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
 
@@ -47,6 +48,7 @@ everything was applied, 1 otherwise.`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ApplyCommand)
     const scope = await this.planScope(flags)
+    const savedVariables = await this.savedPlanVariables(args.file, flags)
     const style = this.styleFor(flags)
     const progress = await this.progressDisplay(flags)
     const [{renderPlanHuman}, {renderApplyEvent, renderApplySummary}] = await Promise.all([
@@ -66,7 +68,7 @@ everything was applied, 1 otherwise.`
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    const run = await this.withWorkspace(flags.dir, async (ws) => {
+    const run = await this.withWorkspace(flags, async (ws) => {
       const {runApply} = await import('../../engine/operations.js')
       return runApply(ws, {
         ...(args.file ? {planFile: args.file} : {}),
@@ -92,12 +94,26 @@ everything was applied, 1 otherwise.`
         },
         onProgress: (p) => progress.update('Applying', p),
       })
-    }).finally(() => progress.stop())
+    }, savedVariables).finally(() => progress.stop())
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     if (!run) return
     process.stdout.write(renderApplySummary(run, style))
     process.exitCode = run.result?.interrupted ? 130 : run.refused.length > 0 || (run.result?.failed ?? 0) > 0 ? 1 : 0
+  }
+
+  /**
+   * A saved plan carries the variable values it was made with, and apply FILE reads cardform.yaml with them: other
+   * values could not change the plan, only its backend or provider, so --var-file/--var are refused (as Terraform's
+   * "Can't set variables when applying a saved plan").
+   */
+  private async savedPlanVariables(file: string | undefined, flags: {'var-file'?: string[] | undefined; var?: string[] | undefined}) {
+    if (file === undefined) return undefined
+    if ((flags['var-file']?.length ?? 0) > 0 || (flags.var?.length ?? 0) > 0) {
+      this.error('a saved plan holds the variable values it was made with: --var-file and --var are for plan, not apply FILE', {exit: EXIT.usage})
+    }
+    const {readSavedPlanVariables} = await import('../../engine/plan/saved-plan.js')
+    return readSavedPlanVariables(file)
   }
 
   private async confirm(plan: Plan): Promise<boolean> {

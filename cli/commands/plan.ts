@@ -21,6 +21,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     {description: 'A pull-request comment.', command: '<%= config.bin %> <%= command.id %> --markdown > comment.md'},
     {description: 'Plan only the fitness brand cards.', command: "<%= config.bin %> <%= command.id %> --target 'BrandMemberCard.fitness-*'"},
     {description: 'CI: fail when a card was changed outside cardform.', command: '<%= config.bin %> <%= command.id %> --refresh-only --detailed-exitcode'},
+    {description: 'Plan production, with its values for ${var.NAME}.', command: '<%= config.bin %> <%= command.id %> --var-file envs/prod.yaml'},
   ]
 
   static override enableJsonFlag = true
@@ -44,7 +45,7 @@ when it is longer than 65,000 characters it is split into parts separated by a l
     const {flags} = await this.parse(PlanCommand)
     const scope = await this.planScope(flags)
     const progress = await this.progressDisplay(flags)
-    const run = await this.withWorkspace(flags.dir, async (ws) => {
+    const run = await this.withWorkspace(flags, async (ws) => {
       const {runPlan} = await import('../../engine/operations.js')
       return runPlan(ws, {
         onRefreshProgress: (p) => progress.update('Refreshing', p),
