@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT} from './base-command.js'
-import {renderDiagnostic} from './render/diagnostics.js'
+import {renderDiagnostic, toDiagnosticsDocument} from './render/diagnostics.js'
+import {toErrorDocument} from './render/error-json.js'
 import type {Diagnostic} from '../engine/model/diagnostic.js'
 import type {PlanScope} from '../engine/operations.js'
 import type {Workspace} from '../engine/workspace.js'
@@ -110,8 +111,9 @@ export abstract class EngineCommand extends BaseCommand {
   static override baseFlags = {...BaseCommand.baseFlags, ...variableFlags}
 
   /**
-   * Opens the project and runs `body` with it. Spec problems are printed (errors stop here, exit 1; warnings such as
-   * var-unused are printed on standard error and the command goes on). `resolvedVariables` replaces --var-file/--var
+   * Opens the project and runs `body` with it. Spec problems are printed (errors stop here, exit 1, and with --json
+   * as the diagnostics document on standard output; warnings such as var-unused go to standard error and the command
+   * goes on). `resolvedVariables` replaces --var-file/--var
    * (apply FILE reads the project with the values its plan was made with).
    */
   protected async withWorkspace<T>(
@@ -122,7 +124,9 @@ export abstract class EngineCommand extends BaseCommand {
     const {openWorkspace} = await import('../engine/workspace.js')
     const {workspace, diagnostics} = await openWorkspace(flags.dir, resolvedVariables ? {resolvedVariables} : {variables: variableInputs(flags)})
     if (!workspace) {
-      this.printDiagnostics(diagnostics)
+      // With --json, standard output stays one JSON document: the diagnostics document validate --json prints.
+      if (this.jsonEnabled()) this.logJson(toDiagnosticsDocument(diagnostics))
+      else this.printDiagnostics(diagnostics)
       process.exitCode = 1
       return undefined
     }
@@ -179,7 +183,8 @@ export abstract class EngineCommand extends BaseCommand {
       // State and workspace errors carry a stable kebab-case code; remote errors are named by class (the API's own
       // code is inside the message).
       const code = typeof error.code === 'string' && /^[a-z]+(-[a-z]+)*$/.test(error.code) ? error.code : REMOTE_CODES[error.name] ?? 'error'
-      process.stderr.write(`${this.styleFor({}).error(`error[${code}]`)}: ${error.message}\n`)
+      if (this.jsonEnabled()) this.logJson(toErrorDocument(error, code))
+      else process.stderr.write(`${this.styleFor({}).error(`error[${code}]`)}: ${error.message}\n`)
       process.exitCode = 1
       return undefined
     }
