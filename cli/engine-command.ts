@@ -1,3 +1,4 @@
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT} from './base-command.js'
 import {renderDiagnostic, toDiagnosticsDocument} from './render/diagnostics.js'
@@ -78,7 +79,7 @@ export const refreshOnlyFlag = Flags.boolean({
  */
 export const variableFlags = {
   'var-file': Flags.string({
-    description: 'Read ${var.NAME} values from this YAML file (NAME: value; relative to the project directory; repeatable, later wins).',
+    description: 'Read ${var.NAME} values from this YAML file (NAME: value; repeatable, later files win).',
     multiple: true,
     multipleNonGreedy: true,
     helpValue: 'FILE',
@@ -98,9 +99,12 @@ export interface ProjectFlags {
   var?: string[] | undefined
 }
 
-/** --var-file and --var as the loader takes them. */
+/**
+ * --var-file and --var as the loader takes them. A var file is relative to the working directory, as --out and
+ * apply FILE are (not to -C); diagnostics name it relative to the project directory, as they name spec files.
+ */
 export function variableInputs(flags: ProjectFlags): {files: string[]; assignments: string[]} {
-  return {files: flags['var-file'] ?? [], assignments: flags.var ?? []}
+  return {files: (flags['var-file'] ?? []).map((file) => path.resolve(file)), assignments: flags.var ?? []}
 }
 
 /**

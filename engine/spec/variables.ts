@@ -13,7 +13,7 @@ import {linePosition} from './source-map.js'
  * order given and a later file, then a later `--var NAME=VALUE`, wins.
  */
 export interface VariableInputs {
-  /** --var-file paths, relative to the project directory (as Terraform resolves -var-file after -chdir). */
+  /** --var-file paths: absolute, or relative to the project directory. */
   files?: readonly string[]
   /** --var NAME=VALUE; VALUE is read as a YAML scalar (`5` a number, `true` a boolean, `'5'` a string). */
   assignments?: readonly string[]
@@ -43,7 +43,7 @@ export function loadVariables(dir: string, inputs: VariableInputs): {variables: 
     // Named as the project's other files are: relative to the project directory, never an absolute machine path.
     const file = path.relative(base, absolute).split(path.sep).join('/') || given
     if (!isFile(absolute)) {
-      diagnostics.push({severity: 'error', code: 'var-file-missing', message: `var file ${file} does not exist (--var-file is relative to the project directory)`})
+      diagnostics.push({severity: 'error', code: 'var-file-missing', message: `var file ${file} does not exist`})
       continue
     }
     const text = readBounded(absolute, file, LOADER_LIMITS, diagnostics)
@@ -64,7 +64,7 @@ export function loadVariables(dir: string, inputs: VariableInputs): {variables: 
     values[name] = value
     definedAt[name] = undefined
   }
-  const origin = [...files, ...(assignments.length ? ['--var'] : [])].join(', ')
+  const origin = [...files.map((f) => path.relative(base, path.resolve(base, f)).split(path.sep).join('/') || f), ...(assignments.length ? ['--var'] : [])].join(', ')
   return {variables: {values: {...values}, definedAt, origin}, diagnostics}
 }
 
