@@ -1,4 +1,5 @@
 import {Command, Flags} from '@oclif/core'
+import {isUsageError, oclifExit, toErrorDocument} from './render/error-json.js'
 import {ansiStyle, plainStyle, type Style} from './render/style.js'
 
 /**
@@ -25,6 +26,23 @@ export abstract class BaseCommand extends Command {
    */
   protected override logJson(json: unknown): void {
     process.stdout.write(JSON.stringify(json, null, 2) + '\n')
+  }
+
+  /**
+   * With --json, a failure is one short document on standard output (schemas/error.schema.json), never oclif's whole
+   * error object; a wrong command line exits 2 as it does without --json. Without --json, oclif prints it.
+   */
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (!this.jsonEnabled()) return super.catch(error)
+    const usage = isUsageError(error)
+    process.exitCode = usage ? EXIT.usage : typeof error.exitCode === 'number' ? error.exitCode : oclifExit(error) ?? 1
+    this.logJson(toErrorDocument(error))
+    return undefined
+  }
+
+  /** Kept for oclif's callers; the document is always the short one. */
+  protected override toErrorJson(error: unknown): unknown {
+    return toErrorDocument(error)
   }
 
   protected styleFor(flags: {color?: boolean | undefined}): Style {

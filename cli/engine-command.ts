@@ -1,6 +1,8 @@
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT} from './base-command.js'
-import {renderDiagnostic} from './render/diagnostics.js'
+import {renderDiagnostic, toDiagnosticsDocument} from './render/diagnostics.js'
+import {toErrorDocument} from './render/error-json.js'
 import type {Diagnostic} from '../engine/model/diagnostic.js'
 import type {PlanScope} from '../engine/operations.js'
 import type {Workspace} from '../engine/workspace.js'
@@ -72,18 +74,67 @@ export const refreshOnlyFlag = Flags.boolean({
 })
 
 /**
+ * `--var-file FILE` and `--var NAME=VALUE`: the values of `${var.NAME}` in the specs and cardform.yaml, on every
+ * command that reads the project (a backend or provider setting may use them too). Both repeatable; later wins.
+ */
+export const variableFlags = {
+  'var-file': Flags.string({
+    description: 'Read ${var.NAME} values from this YAML file (NAME: value; repeatable, later files win).',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpValue: 'FILE',
+  }),
+  var: Flags.string({
+    description: 'Set ${var.NAME} (repeatable; wins over --var-file). VALUE is read as YAML: 5 is a number, true a boolean.',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpValue: 'NAME=VALUE',
+  }),
+}
+
+/** The flags that say which project to read and with which variables. */
+export interface ProjectFlags {
+  dir: string
+  'var-file'?: string[] | undefined
+  var?: string[] | undefined
+}
+
+/**
+ * --var-file and --var as the loader takes them. A var file is relative to the working directory, as --out and
+ * apply FILE are (not to -C); diagnostics name it relative to the project directory, as they name spec files.
+ */
+export function variableInputs(flags: ProjectFlags): {files: string[]; assignments: string[]} {
+  return {files: (flags['var-file'] ?? []).map((file) => path.resolve(file)), assignments: flags.var ?? []}
+}
+
+/**
  * A command that opens the project (specs, state, API). Spec problems are printed as diagnostics; setup and remote
  * problems as one `error[code]: message` line. Exit status 1 for both.
  */
 export abstract class EngineCommand extends BaseCommand {
-  protected async withWorkspace<T>(dir: string, body: (ws: Workspace) => Promise<T>): Promise<T | undefined> {
+  static override baseFlags = {...BaseCommand.baseFlags, ...variableFlags}
+
+  /**
+   * Opens the project and runs `body` with it. Spec problems are printed (errors stop here, exit 1, and with --json
+   * as the diagnostics document on standard output; warnings such as var-unused go to standard error and the command
+   * goes on). `resolvedVariables` replaces --var-file/--var
+   * (apply FILE reads the project with the values its plan was made with).
+   */
+  protected async withWorkspace<T>(
+    flags: ProjectFlags,
+    body: (ws: Workspace) => Promise<T>,
+    resolvedVariables?: Record<string, string | number | boolean>,
+  ): Promise<T | undefined> {
     const {openWorkspace} = await import('../engine/workspace.js')
-    const {workspace, diagnostics} = await openWorkspace(dir)
+    const {workspace, diagnostics} = await openWorkspace(flags.dir, resolvedVariables ? {resolvedVariables} : {variables: variableInputs(flags)})
     if (!workspace) {
-      this.printDiagnostics(diagnostics)
+      // With --json, standard output stays one JSON document: the diagnostics document validate --json prints.
+      if (this.jsonEnabled()) this.logJson(toDiagnosticsDocument(diagnostics))
+      else this.printDiagnostics(diagnostics)
       process.exitCode = 1
       return undefined
     }
+    this.printDiagnostics(diagnostics.filter((d) => d.severity === 'warning'))
     try {
       return await body(workspace)
     } finally {
@@ -136,7 +187,8 @@ export abstract class EngineCommand extends BaseCommand {
       // State and workspace errors carry a stable kebab-case code; remote errors are named by class (the API's own
       // code is inside the message).
       const code = typeof error.code === 'string' && /^[a-z]+(-[a-z]+)*$/.test(error.code) ? error.code : REMOTE_CODES[error.name] ?? 'error'
-      process.stderr.write(`${this.styleFor({}).error(`error[${code}]`)}: ${error.message}\n`)
+      if (this.jsonEnabled()) this.logJson(toErrorDocument(error, code))
+      else process.stderr.write(`${this.styleFor({}).error(`error[${code}]`)}: ${error.message}\n`)
       process.exitCode = 1
       return undefined
     }

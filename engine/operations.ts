@@ -60,7 +60,7 @@ export async function runPlan(ws: Workspace, opts: PlanOptions): Promise<PlanRun
     const run = await planWithState(ws, await ws.store.read(), opts)
     // A plan with errors cannot be applied, so it is not saved: `apply FILE` would only refuse it.
     if (opts.out && run.plan.applyable) {
-      await writeSavedPlan(opts.out, toSaved(run))
+      await writeSavedPlan(opts.out, toSaved(run, ws.project.variables))
       return {...run, savedTo: opts.out}
     }
     return run
@@ -120,11 +120,12 @@ async function planWithState(
   return {plan, desired: scope.desired, state, live, imports}
 }
 
-function toSaved(run: PlanRun): SavedPlan {
+function toSaved(run: PlanRun, variables: Record<string, string | number | boolean> | undefined): SavedPlan {
   return {
     file_format: 'cardform-saved-plan',
     plan: run.plan,
     desired: run.desired.map((d) => ({address: d.address, kind: d.kind, name: d.name, spec: d.spec, ...(d.metadata && Object.keys(d.metadata).length ? {metadata: d.metadata} : {})})),
+    ...(variables ? {variables} : {}),
   }
 }
 

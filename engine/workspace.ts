@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type {Family} from './model/schema-semantics.js'
 import type {Diagnostic} from './model/diagnostic.js'
-import {loadProject, type Project, type SpecDocument} from './spec/load-project.js'
+import {loadProject, type LoadOptions, type Project, type SpecDocument} from './spec/load-project.js'
 import {FileStateStore} from './state/file-store.js'
 import {PgStateStore} from './state/pg-store.js'
 import type {StateStore} from './state/store.js'
@@ -44,6 +44,9 @@ export interface Workspace {
 
 export interface OpenOptions {
   env?: NodeJS.ProcessEnv
+  /** --var-file / --var, or the values a saved plan was made with (see LoadOptions). */
+  variables?: LoadOptions['variables']
+  resolvedVariables?: LoadOptions['resolvedVariables']
 }
 
 /**
@@ -51,7 +54,11 @@ export interface OpenOptions {
  * them and stops); setup problems throw WorkspaceError.
  */
 export async function openWorkspace(dir: string, options: OpenOptions = {}): Promise<{workspace?: Workspace; diagnostics: Diagnostic[]}> {
-  const project = await loadProject(dir, options.env ? {env: options.env} : {})
+  const project = await loadProject(dir, {
+    ...(options.env ? {env: options.env} : {}),
+    ...(options.variables ? {variables: options.variables} : {}),
+    ...(options.resolvedVariables ? {resolvedVariables: options.resolvedVariables} : {}),
+  })
   if (project.diagnostics.some((d) => d.severity === 'error') || !project.config) {
     return {diagnostics: project.diagnostics}
   }

@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
+import {EXIT} from '../base-command.js'
 import {EngineCommand, excludeFlag, lockTimeoutFlag, parallelismFlag, parseDuration, progressFlag, refreshOnlyFlag, targetFlag, trueFalseFlag} from '../engine-command.js'
 import type {Plan} from '../../engine/model/plan.js'
+import type {ApplyDocument} from '../render/apply-json.js'
 
 export default class ApplyCommand extends EngineCommand {
   static override summary = 'Make the live cards match the specs, or apply a saved plan exactly.'
@@ -15,7 +17,9 @@ With --target/--exclude, only the matching cards are planned and applied. With -
 card: it records the live values of cards changed outside cardform in state, and forgets cards deleted outside it.
 
 State is saved after every remote call; an interrupted apply is completed by the next one. Exit status 0 when \
-everything was applied, 1 otherwise.`
+everything was applied, 1 otherwise (130 when interrupted, 2 for a wrong command line).
+With --json, asks nothing (so it needs --auto-approve or FILE) and prints the apply result document \
+(schemas/apply.schema.json) instead of the plan and progress lines.`
 
   static override examples = [
     {description: 'Plan, review and confirm interactively.', command: '<%= config.bin %> <%= command.id %>'},
@@ -23,7 +27,10 @@ everything was applied, 1 otherwise.`
     {description: 'Non-interactive, including irreversible switches.', command: '<%= config.bin %> <%= command.id %> --auto-approve --allow-irreversible'},
     {description: 'Apply one card only.', command: '<%= config.bin %> <%= command.id %> --target MemberCard.coffee-member'},
     {description: 'Accept changes made in the merchant console into state.', command: '<%= config.bin %> <%= command.id %> --refresh-only --auto-approve'},
+    {description: 'CI: apply a saved plan and keep a machine-readable result.', command: '<%= config.bin %> <%= command.id %> plan.json --json > apply.json'},
   ]
+
+  static override enableJsonFlag = true
 
   static override args = {
     file: Args.string({description: 'A plan saved with `cardform plan --out FILE`.', required: false}),
@@ -44,9 +51,14 @@ everything was applied, 1 otherwise.`
     progress: progressFlag,
   }
 
-  async run(): Promise<void> {
+  async run(): Promise<ApplyDocument | undefined> {
     const {args, flags} = await this.parse(ApplyCommand)
+    const json = this.jsonEnabled()
+    if (json && !flags['auto-approve'] && args.file === undefined) {
+      this.error('apply --json asks no questions: pass --auto-approve, or apply a saved plan (apply FILE)', {exit: EXIT.usage, code: 'approval-required'})
+    }
     const scope = await this.planScope(flags)
+    const savedVariables = await this.savedPlanVariables(args.file, flags)
     const style = this.styleFor(flags)
     const progress = await this.progressDisplay(flags)
     const [{renderPlanHuman}, {renderApplyEvent, renderApplySummary}] = await Promise.all([
@@ -66,16 +78,16 @@ everything was applied, 1 otherwise.`
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    const run = await this.withWorkspace(flags.dir, async (ws) => {
+    const run = await this.withWorkspace(flags, async (ws) => {
       const {runApply} = await import('../../engine/operations.js')
       return runApply(ws, {
         ...(args.file ? {planFile: args.file} : {}),
         autoApprove: flags['auto-approve'],
-        ...(process.stdin.isTTY && process.stdout.isTTY ? {confirm: (plan: Plan) => this.confirm(plan)} : {}),
+        ...(process.stdin.isTTY && process.stdout.isTTY && !json ? {confirm: (plan: Plan) => this.confirm(plan)} : {}),
         onRefreshProgress: (p) => progress.update('Refreshing', p),
         onPlan: (plan) => {
           progress.stop()
-          process.stdout.write(renderPlanHuman(plan, style) + '\n')
+          if (!json) process.stdout.write(renderPlanHuman(plan, style) + '\n')
         },
         allowDestroy: flags['allow-destroy'],
         allowIrreversible: flags['allow-irreversible'],
@@ -87,17 +99,36 @@ everything was applied, 1 otherwise.`
         refresh: flags.refresh,
         ...scope,
         onEvent: (e) => {
-          const line = renderApplyEvent(e, style)
+          const line = json ? undefined : renderApplyEvent(e, style)
           if (line) progress.log(line)
         },
         onProgress: (p) => progress.update('Applying', p),
       })
-    }).finally(() => progress.stop())
+    }, savedVariables).finally(() => progress.stop())
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    if (!run) return
-    process.stdout.write(renderApplySummary(run, style))
+    if (!run) return undefined
     process.exitCode = run.result?.interrupted ? 130 : run.refused.length > 0 || (run.result?.failed ?? 0) > 0 ? 1 : 0
+    if (!json) {
+      process.stdout.write(renderApplySummary(run, style))
+      return undefined
+    }
+    const [{toApplyDocument}, {packageVersion}] = await Promise.all([import('../render/apply-json.js'), import('../../engine/providers/wechatpay/client.js')])
+    return toApplyDocument(run, {savedPlan: args.file !== undefined, version: packageVersion()})
+  }
+
+  /**
+   * A saved plan carries the variable values it was made with, and apply FILE reads cardform.yaml with them: other
+   * values could not change the plan, only its backend or provider, so --var-file/--var are refused (as Terraform's
+   * "Can't set variables when applying a saved plan").
+   */
+  private async savedPlanVariables(file: string | undefined, flags: {'var-file'?: string[] | undefined; var?: string[] | undefined}) {
+    if (file === undefined) return undefined
+    if ((flags['var-file']?.length ?? 0) > 0 || (flags.var?.length ?? 0) > 0) {
+      this.error('a saved plan holds the variable values it was made with: --var-file and --var are for plan, not apply FILE', {exit: EXIT.usage, code: 'saved-plan-variables'})
+    }
+    const {readSavedPlanVariables} = await import('../../engine/plan/saved-plan.js')
+    return readSavedPlanVariables(file)
   }
 
   private async confirm(plan: Plan): Promise<boolean> {

@@ -13,7 +13,7 @@ host is released automatically.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ForceUnlock)
-    await this.withWorkspace(flags.dir, async (ws) => {
+    await this.withWorkspace(flags, async (ws) => {
       const {describeLock} = await import('../../engine/state/errors.js')
       const holder = await ws.store.forceUnlock(args.id)
       this.log(`Removed ${describeLock(holder)}.`)

@@ -19,7 +19,7 @@ To review an import in a pull request instead, set metadata.import_id: CARD_ID i
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ImportCommand)
-    await this.withWorkspace(flags.dir, async (ws) => {
+    await this.withWorkspace(flags, async (ws) => {
       const {importCard} = await import('../../engine/adopt/import-card.js')
       const result = await importCard(ws, args.address, args.card_id, parseDuration(flags['lock-timeout']))
       this.log(`Imported card ${result.cardId} as ${result.address} (state serial ${result.state.serial}); the card was not changed.`)

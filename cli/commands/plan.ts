@@ -31,6 +31,7 @@ Images are embedded from local files, or fetched (2 s, 2 MiB at most) and drawn 
     {description: 'CI: save the plan and a comment for Azure DevOps (4,000 characters at most).', command: '<%= config.bin %> <%= command.id %> --out plan.json --markdown --markdown-limit 4000 --detailed-exitcode > plan.md'},
     {description: 'Plan only the fitness brand cards.', command: "<%= config.bin %> <%= command.id %> --target 'BrandMemberCard.fitness-*'"},
     {description: 'CI: fail when a card was changed outside cardform.', command: '<%= config.bin %> <%= command.id %> --refresh-only --detailed-exitcode'},
+    {description: 'Plan production, with its values for ${var.NAME}.', command: '<%= config.bin %> <%= command.id %> --var-file envs/prod.yaml'},
   ]
 
   static override enableJsonFlag = true
@@ -62,7 +63,7 @@ Images are embedded from local files, or fetched (2 s, 2 MiB at most) and drawn 
     const {flags} = await this.parse(PlanCommand)
     const scope = await this.planScope(flags)
     const progress = await this.progressDisplay(flags)
-    const run = await this.withWorkspace(flags.dir, async (ws) => {
+    const run = await this.withWorkspace(flags, async (ws) => {
       const {runPlan} = await import('../../engine/operations.js')
       const run = await runPlan(ws, {
         onRefreshProgress: (p) => progress.update('Refreshing', p),

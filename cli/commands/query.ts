@@ -30,7 +30,7 @@ Only list calls are made: nothing is changed.`
   async run(): Promise<QueryResult | undefined> {
     const {flags} = await this.parse(Query)
     const kinds = flags.kind === undefined ? undefined : [await this.knownKind(flags.kind)]
-    const result = await this.withWorkspace(flags.dir, async (ws) => {
+    const result = await this.withWorkspace(flags, async (ws) => {
       const {queryLive} = await import('../../engine/adopt/query-live.js')
       return queryLive(ws, {
         ...(kinds ? {kinds} : {}),

@@ -1,4 +1,5 @@
 import {BaseCommand, EXIT} from '../base-command.js'
+import {variableFlags, variableInputs} from '../engine-command.js'
 import {renderValidation, toDiagnosticsDocument, type DiagnosticsDocument} from '../render/diagnostics.js'
 
 export default class Validate extends BaseCommand {
@@ -13,15 +14,18 @@ With --json, prints the diagnostics document (format_version 1.0, described by s
     {description: 'Validate the project in the current directory.', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Validate another project.', command: '<%= config.bin %> <%= command.id %> -C examples/quickstart'},
     {description: 'Machine-readable diagnostics for CI.', command: '<%= config.bin %> <%= command.id %> --json'},
+    {description: 'Validate with the production values of ${var.NAME}.', command: '<%= config.bin %> <%= command.id %> --var-file envs/prod.yaml'},
   ]
 
   static override enableJsonFlag = true
+
+  static override flags = {...variableFlags}
 
   async run(): Promise<DiagnosticsDocument> {
     const {flags} = await this.parse(Validate)
     // Imported here so `cardform --version` and `--help` never load yaml and ajv.
     const {loadProject} = await import('../../engine/spec/load-project.js')
-    const project = await loadProject(flags.dir)
+    const project = await loadProject(flags.dir, {variables: variableInputs(flags)})
     const document = toDiagnosticsDocument(project.diagnostics)
     if (!document.valid) process.exitCode = EXIT.invalid
     if (!this.jsonEnabled()) {

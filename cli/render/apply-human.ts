@@ -1,4 +1,5 @@
 import type {ApplyEvent} from '../../engine/apply/apply-plan.js'
+import type {RemoteFailure} from '../../engine/apply/gateway.js'
 import type {ApplyRun} from '../../engine/operations.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
@@ -11,8 +12,17 @@ export function renderApplyEvent(e: ApplyEvent, style: Style): string | undefine
     case 'step-done':
       return `${style.added('✓')} ${e.address}: ${e.op}${e.file ? ` ${e.file}` : ''} done${e.remoteId ? ` (card ${e.remoteId})` : ''} ${style.dim(`${e.ms}ms`)}`
     case 'step-failed':
-      return `${style.error('✗')} ${e.address}: ${e.op}${e.file ? ` ${e.file}` : ''} failed${e.remoteId ? ` (card ${e.remoteId})` : ''}: ${e.failure.message}`
+      return `${style.error('✗')} ${e.address}: ${e.op}${e.file ? ` ${e.file}` : ''} failed${e.remoteId ? ` (card ${e.remoteId})` : ''}: ${e.failure.message}${failureDetail(e.failure, style)}`
   }
+}
+
+/**
+ * ` [HTTP 400, INVALID_REQUEST, Request-ID X]`, or '' when the failure has none of them. The failure's message never
+ * repeats these (engine/providers/gateway.ts describeFailure), so each is said once.
+ */
+export function failureDetail(f: RemoteFailure, style: Style): string {
+  const detail = [f.status !== undefined ? `HTTP ${f.status}` : '', f.code ?? '', f.requestId ? `Request-ID ${f.requestId}` : ''].filter(Boolean).join(', ')
+  return detail ? style.dim(` [${detail}]`) : ''
 }
 
 /** The closing summary: what was done, what failed (with the API's code, message and Request-ID), and why not. */
@@ -40,9 +50,8 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
     lines.push('', style.error('Failed:'))
     for (const o of failed) {
       const f = o.failure!
-      const detail = [f.status !== undefined ? `HTTP ${f.status}` : '', f.code ?? '', f.requestId ? `Request-ID ${f.requestId}` : ''].filter(Boolean).join(', ')
       const step = o.failedStep ? `, step ${o.failedStep}` : ''
-      lines.push(`  ${o.address} (${o.action}${step}): ${f.message}${detail ? style.dim(` [${detail}]`) : ''}`)
+      lines.push(`  ${o.address} (${o.action}${step}): ${f.message}${failureDetail(f, style)}`)
     }
   }
   const why = r.interrupted ? 'interrupted' : r.stateWriteFailure ? 'the state could not be written' : '--fail-fast'

@@ -4,13 +4,13 @@ import {formatAddress, type Address} from '../model/address.js'
 import type {Diagnostic} from '../model/diagnostic.js'
 import {KIND_FILES, KIND_NAMES, loadKindSchemas, loadKindSemantics, type KindName, type KindSemantics} from '../model/schema-semantics.js'
 import type {StateDocument} from '../model/state.js'
-import {schemasDir} from '../paths.js'
 import type {ListedCard, ListScope} from '../providers/gateway.js'
 import {brandIdOf} from '../providers/wires.js'
 import {createDefaultSpecValidator} from '../spec/default-validator.js'
 import type {SpecDocument} from '../spec/load-project.js'
 import type {Workspace} from '../workspace.js'
 import {checkSpecFileText, renderSpecFile} from './spec-file.js'
+import {projectSchemaRef, writeProjectSchemas} from '../spec/project-schemas.js'
 import {namePatternOf, proposeNames, specFromLive, titleOf} from './spec-from-live.js'
 
 /**
@@ -85,7 +85,9 @@ export async function queryLive(ws: Workspace, opts: QueryOptions = {}): Promise
   const state = await ws.store.read()
   const semantics = loadKindSemantics()
   const {unmanaged, skipped} = sortOutListed(listed, state, ws.project.documents, semantics)
-  const cards = await adoptCards(unmanaged, takenNames(ws.project.documents, state), semantics, opts.out, warnings)
+  // The spec files' $schema lines point at the project's own copy of the schemas, so they resolve wherever the project is.
+  if (opts.out !== undefined && unmanaged.length > 0) await writeProjectSchemas(ws.dir)
+  const cards = await adoptCards(unmanaged, takenNames(ws.project.documents, state), semantics, opts.out, warnings, ws.dir)
   return {cards, skipped, warnings}
 }
 
@@ -189,6 +191,7 @@ async function adoptCards(
   semantics: Readonly<Record<KindName, KindSemantics>>,
   out: string | undefined,
   warnings: Diagnostic[],
+  projectDir: string,
 ): Promise<FoundCard[]> {
   const schemas = loadKindSchemas()
   const validator = createDefaultSpecValidator()
@@ -207,8 +210,7 @@ async function adoptCards(
       warnings.push(warning('unknown-fields-dropped', `${at}: left out fields the ${kind} schema does not know: ${conversion.unknown.join(', ')}`, address))
     }
     const file = path.join(out ?? '.', kind, `${name}.yaml`)
-    const schemaFile = path.join(schemasDir, KIND_FILES[kind as KindName])
-    const schemaRef = path.relative(path.dirname(path.resolve(file)), schemaFile).split(path.sep).join('/')
+    const schemaRef = projectSchemaRef(projectDir, file, KIND_FILES[kind as KindName])
     const text = renderSpecFile({kind, name, cardId: card.remoteId, title: found.title, ...conversion}, schemaRef)
     const problems = checkSpecFileText(text, `${kind}/${name}.yaml`, validator).filter((d) => d.severity === 'error')
     if (problems.length > 0) {

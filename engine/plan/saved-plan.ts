@@ -17,6 +17,26 @@ export interface SavedPlan {
   file_format: 'cardform-saved-plan'
   plan: Plan
   desired: Array<{address: Address; kind: string; name: string; spec: Record<string, unknown>; metadata?: CardMetadata}>
+  /**
+   * The `${var.NAME}` values the plan was made with (--var-file, --var). `apply FILE` reads cardform.yaml again (backend,
+   * provider), so it reads it with these, as Terraform's plan file carries its variables; absent when none were given.
+   */
+  variables?: Record<string, string | number | boolean>
+}
+
+/** Only the variables of a saved plan, read before the project is opened (it needs them). */
+export async function readSavedPlanVariables(file: string): Promise<Record<string, string | number | boolean> | undefined> {
+  let doc: unknown
+  try {
+    doc = JSON.parse(await fs.readFile(file, 'utf8'))
+  } catch {
+    return undefined // readSavedPlan reports it, with the workspace open
+  }
+  const vars = (doc as {variables?: unknown} | null)?.variables
+  if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) return undefined
+  const out: Record<string, string | number | boolean> = {}
+  for (const [k, v] of Object.entries(vars)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v
+  return out
 }
 
 export class SavedPlanError extends Error {

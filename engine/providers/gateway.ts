@@ -247,12 +247,13 @@ export class WechatPayGateway implements CardGateway {
   describeFailure(e: unknown): RemoteFailure {
     const message = e instanceof Error ? e.message : String(e)
     if (e instanceof ApiError) {
-      return {message, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused: e.status >= 400 && e.status < 500}
+      // The status, code and Request-ID are fields of their own, so the message does not repeat them.
+      return {message: e.summary, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused: e.status >= 400 && e.status < 500}
     }
     if (e instanceof AggregatorError) {
       // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it.
       const code = e.errcode !== undefined ? `errcode ${e.errcode}` : e.status !== undefined ? `status ${e.status}` : undefined
-      return {message, status: e.httpStatus, ...(code ? {code} : {}), refused: e.httpStatus < 500}
+      return {message: e.summary, status: e.httpStatus, ...(code ? {code} : {}), refused: e.httpStatus < 500}
     }
     return {message, refused: false}
   }

@@ -4,7 +4,7 @@ import type {Diagnostic} from '../model/diagnostic.js'
 import {locate} from './finding.js'
 import type {LoaderLimits} from './limits.js'
 import {parseYamlDocuments, type YamlDocument} from './parse-yaml.js'
-import {prepareValue, type Environment} from './prepare-values.js'
+import {prepareValue, type Environment, type VariableValue} from './prepare-values.js'
 import type {PositionIndex} from './source-map.js'
 import type {SpecValidator} from './spec-validator.js'
 
@@ -21,6 +21,8 @@ export interface CheckedFile {
   documents: CheckedDocument[]
   /** In the order found; the loader sorts the project's diagnostics once at the end. */
   diagnostics: Diagnostic[]
+  /** Names of the `${var.NAME}` the file references, for the project's `var-unused` check. */
+  usedVariables: string[]
 }
 
 export interface CheckedDocument {
@@ -37,6 +39,10 @@ export interface CheckedDocument {
 
 export interface CheckContext {
   env: Environment
+  /** --var-file/--var values; undefined when none were given. */
+  vars?: Readonly<Record<string, VariableValue>> | undefined
+  /** Where the variables came from, for `var-missing` messages. */
+  varOrigin?: string | undefined
   limits: LoaderLimits
   validator: SpecValidator
 }
@@ -45,34 +51,36 @@ export interface CheckContext {
 export function checkSpecFile(absolute: string, file: string, context: CheckContext): CheckedFile {
   const diagnostics: Diagnostic[] = []
   const text = readBounded(absolute, file, context.limits, diagnostics)
-  if (text === undefined) return {file, text, documents: [], diagnostics}
+  if (text === undefined) return {file, text, documents: [], diagnostics, usedVariables: []}
   const checked = checkSpecText(text, file, context)
-  return {file, text, documents: checked.documents, diagnostics: [...diagnostics, ...checked.diagnostics]}
+  return {file, text, documents: checked.documents, diagnostics: [...diagnostics, ...checked.diagnostics], usedVariables: checked.usedVariables}
 }
 
 /** Parses and validates the text of a spec file exactly as the loader does (`file` only names it in diagnostics). */
-export function checkSpecText(text: string, file: string, context: CheckContext): Pick<CheckedFile, 'documents' | 'diagnostics'> {
+export function checkSpecText(text: string, file: string, context: CheckContext): Pick<CheckedFile, 'documents' | 'diagnostics' | 'usedVariables'> {
   const diagnostics: Diagnostic[] = []
   const documents: CheckedDocument[] = []
+  const used = new Set<string>()
   const parsed = parseYamlDocuments(text, file, context.limits)
   diagnostics.push(...parsed.diagnostics)
   for (const yamlDoc of parsed.documents) {
-    const document = checkDocument(yamlDoc, file, context, diagnostics)
+    const document = checkDocument(yamlDoc, file, context, diagnostics, used)
     if (document) documents.push(document)
   }
-  return {documents, diagnostics}
+  return {documents, diagnostics, usedVariables: [...used]}
 }
 
-function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[]): CheckedDocument | undefined {
-  const prepared = prepareValue(yamlDoc.value, context.env, context.limits.maxDepth)
+function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[], used: Set<string>): CheckedDocument | undefined {
+  const prepared = prepareValue(yamlDoc.value, context, context.limits.maxDepth)
+  for (const name of prepared.usedVariables) used.add(name)
   const value = prepared.value
   const doc = value as {kind?: unknown; metadata?: {name?: unknown; import_id?: unknown}; spec?: unknown} | null
   const kind = typeof doc?.kind === 'string' ? doc.kind : undefined
   const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
   const address = kind !== undefined && name !== undefined ? formatAddress(kind, name) : undefined
   const tooDeep = prepared.findings.some((f) => f.code === 'nesting-limit')
-  // A value left uninterpolated would also fail its schema; the env diagnostic alone says what to fix.
-  const envPaths = new Set(prepared.findings.filter((f) => f.code.startsWith('env-')).map((f) => f.path.join('\u0000')))
+  // A value left uninterpolated would also fail its schema; the env/var diagnostic alone says what to fix.
+  const envPaths = new Set(prepared.findings.filter((f) => f.code.startsWith('env-') || f.code.startsWith('var-')).map((f) => f.path.join('\u0000')))
   const schemaFindings = tooDeep ? [] : context.validator.checkDocument(value).filter((f) => !envPaths.has(f.path.join('\u0000')))
   const findings = [...prepared.findings, ...schemaFindings]
   if (findings.length > 0) {

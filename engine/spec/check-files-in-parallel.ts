@@ -3,12 +3,14 @@ import {Worker} from 'node:worker_threads'
 import {packageRoot} from '../paths.js'
 import type {CheckedFile} from './check-file.js'
 import type {LoaderLimits} from './limits.js'
-import type {Environment} from './prepare-values.js'
+import type {Environment, VariableValue} from './prepare-values.js'
 import type {SchemaSet} from './schema-set.js'
 
 /** What every worker starts from; plain data. `schemas` undefined means the package's own schemas. */
 export interface WorkerSetup {
   env: Environment
+  vars?: Record<string, VariableValue> | undefined
+  varOrigin?: string | undefined
   limits: LoaderLimits
   schemas: SchemaSet | undefined
 }

@@ -8,7 +8,7 @@ import {createSpecValidator} from './spec-validator.js'
 // it is sent and answers with plain data.
 const setup = workerData as WorkerSetup
 const validator = setup.schemas ? createSpecValidator(setup.schemas) : createDefaultSpecValidator()
-const context = {env: setup.env, limits: setup.limits, validator}
+const context = {env: setup.env, vars: setup.vars, varOrigin: setup.varOrigin, limits: setup.limits, validator}
 
 parentPort!.on('message', (request: WorkRequest) => {
   const results: CheckedFile[] = withPlainEnvironment(() => request.files.map(([absolute, file]) => checkSpecFile(absolute, file, context)))

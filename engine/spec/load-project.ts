@@ -8,7 +8,8 @@ import {createDefaultSpecValidator} from './default-validator.js'
 import {locate} from './finding.js'
 import {LOADER_LIMITS, type LoaderLimits} from './limits.js'
 import {parseYamlDocuments} from './parse-yaml.js'
-import {prepareValue, type Environment} from './prepare-values.js'
+import {prepareValue, type Environment, type InterpolationSource} from './prepare-values.js'
+import {loadVariables, unusedVariables, type VariableInputs, type Variables} from './variables.js'
 import type {SchemaSet} from './schema-set.js'
 import {defaultKindSemantics, type KindSemantics} from '../model/schema-semantics.js'
 import {didYouMean} from './did-you-mean.js'
@@ -56,11 +57,20 @@ export interface Project {
   files: string[]
   /** Everything found, sorted by file, line and column. */
   diagnostics: Diagnostic[]
+  /** The `${var.NAME}` values the project was read with (all of them, used or not); absent when none were given. */
+  variables?: Record<string, string | number | boolean>
 }
 
 export interface LoadOptions {
   /** Source of `${env:NAME}`; defaults to the process environment. */
   env?: Environment
+  /** Source of `${var.NAME}`: --var-file paths (relative to the project directory) and --var NAME=VALUE. */
+  variables?: VariableInputs
+  /**
+   * Values already read, e.g. those a saved plan was made with; used instead of `variables`, and never reported
+   * `var-unused` (they were checked when the plan was made).
+   */
+  resolvedVariables?: Record<string, string | number | boolean>
   /** Schemas to validate against; defaults to the package's schemas/. */
   schemas?: SchemaSet
   limits?: Partial<LoaderLimits>
@@ -104,8 +114,18 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   const env = options.env ?? process.env
   const validator = validatorFor(options.schemas)
   const diagnostics: Diagnostic[] = []
+  let variables: Variables | undefined
+  if (options.resolvedVariables) {
+    variables = {values: options.resolvedVariables, definedAt: {}, origin: 'the saved plan'}
+  } else {
+    const loaded = loadVariables(dir, options.variables ?? {})
+    if (loaded.diagnostics.length > 0) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(loaded.diagnostics)}
+    variables = loaded.variables
+  }
+  const source: InterpolationSource = {env, vars: variables?.values, varOrigin: variables?.origin}
+  const used = new Set<string>()
 
-  const config = withPlainEnvironment(() => loadConfig(dir, env, limits, validator, diagnostics))
+  const config = withPlainEnvironment(() => loadConfig(dir, source, limits, validator, diagnostics, used))
   if (!config) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
 
   const cardsDir = path.resolve(dir, typeof config.cards === 'string' ? config.cards : 'cards')
@@ -116,16 +136,20 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   const workers = Math.min(options.workers ?? idleCpus(), MAX_WORKERS)
   const checked =
     workers >= 2 && specFiles.length > (options.parallelAbove ?? PARALLEL_ABOVE)
-      ? await checkFilesInParallel(specFiles, {env: {...env}, limits, schemas: options.schemas}, workers)
-      : withPlainEnvironment(() => specFiles.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits, validator})))
+      ? await checkFilesInParallel(specFiles, {env: {...env}, vars: variables?.values, varOrigin: variables?.origin, limits, schemas: options.schemas}, workers)
+      : withPlainEnvironment(() => specFiles.map(([absolute, file]) => checkSpecFile(absolute, file, {...source, limits, validator})))
+  for (const c of checked) for (const name of c.usedVariables) used.add(name)
+  if (variables && !options.resolvedVariables) diagnostics.push(...unusedVariables(variables, used))
   const collected = collectDocuments(checked, limits, diagnostics)
   const images = resolveImages(collected.documents, dir)
-  if (images.diagnostics.length === 0) return {config, ...collected}
+  const withVariables = variables ? {variables: {...variables.values}} : {}
+  if (images.diagnostics.length === 0) return {config, ...collected, ...withVariables}
   return {
     config,
     files: collected.files,
     documents: collected.documents.filter((d) => !images.rejected.has(d)),
     diagnostics: sortDiagnostics([...collected.diagnostics, ...images.diagnostics]),
+    ...withVariables,
   }
 }
 
@@ -221,10 +245,11 @@ function checkIgnoreChanges(document: SpecDocument): Diagnostic[] {
 
 function loadConfig(
   dir: string,
-  env: Environment,
+  source: InterpolationSource,
   limits: LoaderLimits,
   validator: SpecValidator,
   diagnostics: Diagnostic[],
+  used: Set<string>,
 ): ProjectConfig | undefined {
   const absolute = path.resolve(dir, CONFIG_FILE)
   let isFile = false
@@ -247,7 +272,8 @@ function loadConfig(
   diagnostics.push(...parsed.diagnostics)
   if (parsed.diagnostics.length > 0) return undefined
   const yamlDoc = parsed.documents[0]
-  const prepared = prepareValue(yamlDoc?.value ?? {}, env, limits.maxDepth)
+  const prepared = prepareValue(yamlDoc?.value ?? {}, source, limits.maxDepth)
+  for (const name of prepared.usedVariables) used.add(name)
   const findings = [...prepared.findings, ...validator.checkConfig(prepared.value)]
   if (findings.length > 0) {
     const positions = yamlDoc?.positions() ?? {lineStarts: [0], nodes: new Map(), documentOffset: 0}

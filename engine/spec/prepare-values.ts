@@ -2,17 +2,34 @@ import type {Finding} from './finding.js'
 import {formatFieldPath} from './source-map.js'
 
 /**
- * Interpolation of `${env:NAME}` in string scalars, with `$${` as the escape for a literal `${`. Any other `${`
- * is an error rather than text, so a mistyped `${ENV:X}` or `${env:}` cannot slip through to the API.
+ * Interpolation of `${env:NAME}` (the process environment) and `${var.NAME}` (--var-file/--var, see variables.ts) in
+ * string scalars, with `$${` as the escape for a literal `${`. Any other `${` is an error rather than text, so a
+ * mistyped `${ENV:X}` or `${var.}` cannot slip through to the API.
  */
 const TOKEN = /\$\$\{|\$\{([^}]*)\}?/g
-const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)$/
+const REFERENCE = /^(?:env:([A-Za-z_][A-Za-z0-9_]*)|var\.([A-Za-z_][A-Za-z0-9_-]*))$/
+/** A string that is one `${var.NAME}` and nothing else: it takes the variable's own type (number, boolean). */
+const WHOLE_VAR = /^\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}$/
 
 export type Environment = Readonly<Record<string, string | undefined>>
+
+/** A variable's value as a var file gives it: a YAML scalar. */
+export type VariableValue = string | number | boolean
+
+/** What `${…}` may refer to. Plain data, so it crosses to the loader's worker threads unchanged. */
+export interface InterpolationSource {
+  env: Environment
+  /** Variable values by name; undefined when no --var-file or --var was given. */
+  vars?: Readonly<Record<string, VariableValue>> | undefined
+  /** How to name where variables come from in a `var-missing` message, e.g. `envs/prod.yaml`. */
+  varOrigin?: string | undefined
+}
 
 export interface PreparedValue {
   value: unknown
   findings: Finding[]
+  /** The names of the variables referenced (found or not), for the `var-unused` check. */
+  usedVariables: string[]
 }
 
 /**
@@ -21,8 +38,9 @@ export interface PreparedValue {
  * on the resolved value, since aliases may nest (or even refer to themselves) beyond what the text shows.
  * The input (yaml's fresh toJS output) is updated in place and returned.
  */
-export function prepareValue(input: unknown, env: Environment, maxDepth: number): PreparedValue {
+export function prepareValue(input: unknown, source: InterpolationSource, maxDepth: number): PreparedValue {
   const findings: Finding[] = []
+  const used = new Set<string>()
   let tooDeep = false
 
   // One mutable path for the whole walk; findings take a copy. The value is yaml's fresh toJS output, owned by
@@ -42,7 +60,7 @@ export function prepareValue(input: unknown, env: Environment, maxDepth: number)
       }
       return value
     }
-    if (typeof value === 'string') return value.includes('${') || hasSurrogate(value) ? prepareString(value, [...path], env, findings) : value
+    if (typeof value === 'string') return value.includes('${') || hasSurrogate(value) ? prepareString(value, [...path], source, findings, used) : value
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length && !tooDeep; i++) {
         path.push(i)
@@ -62,28 +80,40 @@ export function prepareValue(input: unknown, env: Environment, maxDepth: number)
   }
 
   const value = visit(input)
-  return {value, findings}
+  return {value, findings, usedVariables: [...used]}
 }
 
-function prepareString(text: string, path: (string | number)[], env: Environment, findings: Finding[]): string {
+function prepareString(text: string, path: (string | number)[], source: InterpolationSource, findings: Finding[], used: Set<string>): unknown {
+  const whole = WHOLE_VAR.exec(text)
+  if (whole) {
+    const name = whole[1]!
+    used.add(name)
+    const found = lookUpVariable(name, path, source, findings)
+    return found === undefined ? text : typeof found === 'string' ? checkAstral(found, path, findings) : found
+  }
   let result = text
   if (text.includes('${')) {
     result = text.replace(TOKEN, (whole, inner: string | undefined) => {
       if (whole === '$${') return '${'
-      const reference = ENV_REFERENCE.exec(inner ?? '')
+      const reference = REFERENCE.exec(inner ?? '')
       const where = formatFieldPath(path)
       if (!reference || !whole.endsWith('}')) {
         findings.push({
           severity: 'error',
           code: 'env-syntax',
-          message: `${where}: ${JSON.stringify(whole)} is not a valid interpolation; write \${env:NAME}, or $\${ for a literal "\${"`,
+          message: `${where}: ${JSON.stringify(whole)} is not a valid interpolation; write \${env:NAME} or \${var.NAME}, or $\${ for a literal "\${"`,
           path,
           target: 'value',
         })
         return whole
       }
+      if (reference[2] !== undefined) {
+        used.add(reference[2])
+        const found = lookUpVariable(reference[2], path, source, findings)
+        return found === undefined ? whole : String(found)
+      }
       const name = reference[1]!
-      const found = env[name]
+      const found = source.env[name]
       if (found === undefined) {
         findings.push({
           severity: 'error',
@@ -97,6 +127,25 @@ function prepareString(text: string, path: (string | number)[], env: Environment
       return found
     })
   }
+  return checkAstral(result, path, findings)
+}
+
+/** The variable's value, or undefined after a `var-missing` finding. */
+function lookUpVariable(name: string, path: (string | number)[], source: InterpolationSource, findings: Finding[]): VariableValue | undefined {
+  const found = source.vars && Object.hasOwn(source.vars, name) ? source.vars[name] : undefined
+  if (found !== undefined) return found
+  const from = source.vars === undefined ? 'no --var-file or --var was given' : `it is not defined in ${source.varOrigin ?? 'the variables given'}`
+  findings.push({
+    severity: 'error',
+    code: 'var-missing',
+    message: `${formatFieldPath(path)}: variable ${name} is not set (referenced as \${var.${name}}): ${from}`,
+    path,
+    target: 'value',
+  })
+  return undefined
+}
+
+function checkAstral(result: string, path: (string | number)[], findings: Finding[]): string {
   const astral = firstAstral(result)
   if (astral !== undefined) {
     const codePoint = astral.codePointAt(0)!.toString(16).toUpperCase()

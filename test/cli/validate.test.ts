@@ -1,5 +1,6 @@
 import {spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {describe, expect, it} from 'vitest'
@@ -61,10 +62,36 @@ describe('cardform validate', () => {
 })
 
 describe('cardform schema', () => {
-  it('lists the kinds without an argument', () => {
+  it('lists the kinds and the document schemas without an argument', () => {
     const run = cardform('schema')
     expect(run.status).toBe(0)
-    expect(run.stdout.split('\n').map((line) => line.split(' ')[0])).toEqual(['MemberCard', 'BrandMemberCard', 'AggregatorMemberCard', ''])
+    expect(run.stdout.split('\n').map((line) => line.split(' ')[0])).toEqual([
+      'MemberCard', 'BrandMemberCard', 'AggregatorMemberCard', 'config', 'plan', 'apply', 'state', 'diagnostics', 'error', '',
+    ])
+  })
+
+  it('prints the schema of cardform.yaml and of the documents', () => {
+    for (const [name, file] of [['config', 'config.schema.json'], ['apply', 'apply.schema.json'], ['error', 'error.schema.json']]) {
+      const run = cardform('schema', name!)
+      expect(run.status).toBe(0)
+      expect(JSON.parse(run.stdout)).toEqual(JSON.parse(readFileSync(path.join(schemasDir, file!), 'utf8')))
+    }
+  })
+
+  it('copies the schemas into a project outside the repository, where spec files’ $schema lines resolve', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cardform-schemas-'))
+    cpSync(path.join(packageRoot, 'examples/quickstart'), dir, {recursive: true})
+    rmSync(path.join(dir, 'schemas'), {recursive: true}) // the example's own copy: --write makes it again
+    const run = cardform('schema', '--write', '-C', dir)
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout).toContain('schemas/member-card.schema.json')
+    expect(cardform('schema', '--write', '-C', dir).stdout).toBe('The schemas in schemas/ are up to date.\n')
+    // Every spec and cardform.yaml of the example names a schema that exists from the file's own folder.
+    const yamlFiles = ['cardform.yaml', ...readdirSync(path.join(dir, 'cards')).filter((f) => f.endsWith('.yaml')).map((f) => `cards/${f}`)]
+    for (const file of yamlFiles) {
+      const ref = /\$schema=(\S+)/.exec(readFileSync(path.join(dir, file), 'utf8'))![1]!
+      expect(existsSync(path.resolve(path.dirname(path.join(dir, file)), ref)), `${file}: ${ref}`).toBe(true)
+    }
   })
 
   it('prints the schema of a kind', () => {
@@ -76,7 +103,7 @@ describe('cardform schema', () => {
   it('refuses an unknown kind with exit 2 and a suggestion', () => {
     const run = cardform('schema', 'MembrCard')
     expect(run.status).toBe(2)
-    expect(run.stderr).toContain('unknown kind "MembrCard" (did you mean "MemberCard"?)')
+    expect(run.stderr).toContain('unknown schema "MembrCard" (did you mean "MemberCard"?)')
   })
 })
 

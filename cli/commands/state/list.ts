@@ -8,7 +8,7 @@ export default class StateList extends EngineCommand {
 
   async run(): Promise<StateDocument | null | undefined> {
     const {flags} = await this.parse(StateList)
-    return this.withWorkspace(flags.dir, async (ws) => {
+    return this.withWorkspace(flags, async (ws) => {
       const state = await ws.store.read()
       if (!this.jsonEnabled()) {
         if (!state) this.log(`No state yet at ${ws.store.location}.`)

@@ -25,7 +25,7 @@ be in state yet.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(StateMv)
-    await this.withWorkspace(flags.dir, async (ws) => {
+    await this.withWorkspace(flags, async (ws) => {
       const {moveAddress} = await import('../../../engine/state/move-address.js')
       const lock = await ws.store.lock('state mv', parseDuration(flags['lock-timeout']))
       try {

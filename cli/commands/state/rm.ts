@@ -11,7 +11,7 @@ the next plan creates a new card for it.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(StateRm)
-    await this.withWorkspace(flags.dir, async (ws) => {
+    await this.withWorkspace(flags, async (ws) => {
       const lock = await ws.store.lock('state rm', parseDuration(flags['lock-timeout']))
       try {
         const state = await ws.store.read()

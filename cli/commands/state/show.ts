@@ -12,7 +12,7 @@ WeChat Pay.`
 
   async run(): Promise<ResourceState | undefined> {
     const {args, flags} = await this.parse(StateShow)
-    return this.withWorkspace(flags.dir, async (ws) => {
+    return this.withWorkspace(flags, async (ws) => {
       const r = (await ws.store.read())?.resources[args.address]
       if (!r) {
         this.logToStderr(`error[state-not-found]: ${args.address} is not in state (see \`cardform state list\`)`)

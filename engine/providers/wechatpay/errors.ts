@@ -34,6 +34,11 @@ export class ApiError extends WechatPayError {
   readonly path: string
   /** Attempts made, retries included. */
   readonly attempts: number
+  /**
+   * What failed and where, without the status, code and Request-ID: for a caller that shows those beside it as fields
+   * (apply's failure lines and JSON document), so each is said once.
+   */
+  readonly summary: string
 
   constructor(init: {
     status: number
@@ -47,6 +52,7 @@ export class ApiError extends WechatPayError {
     const what = [String(init.status), init.code, init.apiMessage].filter((s) => s !== '').join(' ')
     const rid = init.requestId ? ` (Request-ID ${init.requestId})` : ''
     super(`${formatSite(init.site)} failed: ${what}${rid}`)
+    this.summary = `${formatSite(init.site)} failed${init.apiMessage !== '' ? `: ${init.apiMessage}` : ''}`
     this.status = init.status
     this.code = init.code
     this.apiMessage = init.apiMessage
@@ -140,6 +146,8 @@ export class AggregatorError extends WechatPayError {
   readonly errcode: number | undefined
   readonly errmsg: string
   readonly path: string
+  /** As ApiError's: what failed and where, without HTTP status, status and errcode. */
+  readonly summary: string
 
   constructor(init: {
     httpStatus: number
@@ -154,6 +162,7 @@ export class AggregatorError extends WechatPayError {
       init.errcode === undefined ? '' : `errcode ${init.errcode}`,
     ].filter((s) => s !== '')
     super(`${formatSite(init.site)} failed: ${codes.join(', ')} ${init.errmsg}`.trimEnd())
+    this.summary = `${formatSite(init.site)} failed${init.errmsg !== '' ? `: ${init.errmsg}` : ''}`
     this.httpStatus = init.httpStatus
     this.status = init.status
     this.errcode = init.errcode

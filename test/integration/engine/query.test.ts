@@ -183,6 +183,13 @@ describe('cardform query against the emulator', () => {
     )
     const schemaRef = /\$schema=(\S+)/.exec(dynamic)![1]!
     expect(existsSync(path.resolve(path.dirname(found.cards[0]!.file!), schemaRef))).toBe(true)
+    // The project's own copy (schemas/), so the line resolves wherever the project is checked out, not via this repository.
+    for (const c of found.cards) {
+      const ref = /\$schema=(\S+)/.exec(readFileSync(c.file!, 'utf8'))![1]!
+      const resolved = path.resolve(path.dirname(c.file!), ref)
+      expect(resolved.startsWith(path.join(p.dir, 'schemas') + path.sep), ref).toBe(true)
+      expect(existsSync(resolved)).toBe(true)
+    }
 
     const validated = await p.cli(['validate'])
     expect(validated.code, validated.stdout).toBe(0)

@@ -28,6 +28,8 @@ describe('ApiError', () => {
       'PATCH /v3/marketing/membercard-open/cards/pXX failed: 400 INVALID_REQUEST 会员储值一旦展示无法关闭 (Request-ID 08F0B2C4D6)',
     )
     expect(e).toMatchObject({status: 400, code: 'INVALID_REQUEST', requestId: '08F0B2C4D6', method: 'PATCH', path: site.path})
+    // For callers that show status, code and Request-ID as fields of their own (apply), without repeating them.
+    expect(e.summary).toBe('PATCH /v3/marketing/membercard-open/cards/pXX failed: 会员储值一旦展示无法关闭')
   })
 
   it('keeps the documented detail object', () => {

@@ -15,8 +15,8 @@ function runWith(failures: Array<{address: string; refused: boolean}>): ApplyRun
         status: 'failed',
         failedStep: 'rights',
         failure: f.refused
-          ? {message: 'PATCH …/rights failed: 400 INVALID_REQUEST 会员权益一旦展示无法关闭', status: 400, code: 'INVALID_REQUEST', refused: true}
-          : {message: 'PATCH … failed: 503', status: 503, refused: false},
+          ? {message: 'PATCH …/rights failed: 会员权益一旦展示无法关闭', status: 400, code: 'INVALID_REQUEST', requestId: 'RID-7', refused: true}
+          : {message: 'PATCH … failed', status: 503, refused: false},
       })),
       failed: failures.length,
       done: 0,
@@ -31,6 +31,12 @@ describe('apply summary after failures', () => {
     const text = renderApplySummary(runWith([{address: 'MemberCard.coffee-member', refused: true}]), plainStyle)
     expect(text).toContain('The API refused MemberCard.coffee-member: running apply again sends the same request, so fix the spec')
     expect(text).not.toContain('Run apply again to retry')
+  })
+
+  it('says the status, code and Request-ID of a failure once each', () => {
+    const text = renderApplySummary(runWith([{address: 'MemberCard.coffee-member', refused: true}]), plainStyle)
+    expect(text).toContain('  MemberCard.coffee-member (update, step rights): PATCH …/rights failed: 会员权益一旦展示无法关闭 [HTTP 400, INVALID_REQUEST, Request-ID RID-7]\n')
+    for (const part of ['400', 'INVALID_REQUEST', 'RID-7']) expect(text.split(part)).toHaveLength(2)
   })
 
   it('suggests a re-run for failures that may pass next time', () => {

@@ -2,7 +2,7 @@ import {readFileSync, readdirSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
-import {packageRoot} from '../../../engine/paths.js'
+import {packageRoot, schemasDir} from '../../../engine/paths.js'
 import {KIND_FILES, type KindName} from '../../../engine/model/schema-semantics.js'
 import {problems} from './validate.js'
 
@@ -35,6 +35,13 @@ describe('quickstart example cards', () => {
     const schemaPath = path.resolve(cardsDir, match![1]!)
     expect(existsSync(schemaPath)).toBe(true)
     for (const card of cards.filter((c) => c.file === file)) expect(path.basename(schemaPath)).toBe(KIND_FILES[card.document.kind as KindName])
+  })
+
+  it('keeps its own copy of the schemas (for the $schema lines) identical to the package’s: run cardform schema --write -C examples/quickstart', () => {
+    const copy = path.join(cardsDir, '..', 'schemas')
+    const names = readdirSync(schemasDir).filter((f) => f.endsWith('.schema.json')).sort()
+    expect(readdirSync(copy).sort()).toEqual(names)
+    for (const name of names) expect(readFileSync(path.join(copy, name), 'utf8'), name).toBe(readFileSync(path.join(schemasDir, name), 'utf8'))
   })
 
   it('covers both API kinds, a multi-document file, rights with points and a stored-value card', () => {
