@@ -54,3 +54,16 @@ export async function dropSchema(schema: string): Promise<void> {
   if (!(await requirePostgres().then(() => true, () => false))) return
   await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
 }
+
+/**
+ * End a database session, as a killed cardform or a lost connection does, and wait until the server has ended it:
+ * pg_terminate_backend only signals the backend, which on a loaded machine may still answer a query or two.
+ */
+export async function terminateSession(pid: number): Promise<void> {
+  await sql('SELECT pg_terminate_backend($1)', [pid])
+  const deadline = Date.now() + 10_000
+  while ((await sql('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length > 0) {
+    if (Date.now() > deadline) throw new Error(`session ${pid} did not end within 10 s`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

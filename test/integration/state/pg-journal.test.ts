@@ -3,7 +3,7 @@ import {emptyState, type ResourceState, type StateDocument} from '../../../engin
 import {StateCorruptError} from '../../../engine/state/errors.js'
 import {PgStateStore, type PgStoreOptions} from '../../../engine/state/pg-store.js'
 import {StateManager} from '../../../engine/state/state-manager.js'
-import {dropSchema, PG_URL, randomSchema, requirePostgres, sql} from '../pg.js'
+import {dropSchema, PG_URL, randomSchema, requirePostgres, sql, terminateSession} from '../pg.js'
 
 let schema: string
 const opened: PgStateStore[] = []
@@ -136,7 +136,7 @@ describe('PgStateStore journal', () => {
 
     await s.lock('apply', 0)
     const [lock] = await sql<{backend_pid: number}>(`SELECT backend_pid FROM "${schema}".locks`)
-    await sql('SELECT pg_terminate_backend($1)', [lock!.backend_pid])
+    await terminateSession(lock!.backend_pid)
     m.doc.resources['MemberCard.c3'] = card(3)
     await expect(m.persist('MemberCard.c3')).rejects.toMatchObject({code: 'lock-lost'})
     expect((await journalRows()).map((r) => Number(r.serial))).toEqual([4])

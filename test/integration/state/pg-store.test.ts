@@ -2,7 +2,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {emptyState, type StateDocument} from '../../../engine/model/state.js'
 import {LockHeldError, StateCorruptError, StateError, StateVersionError} from '../../../engine/state/errors.js'
 import {PgStateStore, type PgStoreOptions} from '../../../engine/state/pg-store.js'
-import {dropSchema, PG_URL, randomSchema, requirePostgres, sql} from '../pg.js'
+import {dropSchema, PG_URL, randomSchema, requirePostgres, sql, terminateSession} from '../pg.js'
 
 let schema: string
 const opened: PgStateStore[] = []
@@ -142,7 +142,7 @@ describe('PgStateStore', () => {
     const held = await a.lock('apply', 0)
     const pid = (await lockRow())!.backend_pid
     // What a killed cardform or a lost connection looks like to the server: the session ends.
-    await sql('SELECT pg_terminate_backend($1)', [pid])
+    await terminateSession(pid)
     const got = await store().lock('apply', 5000)
     expect((await lockRow())!.info.id).toBe(got.id)
     expect(got.id).not.toBe(held.id)
@@ -170,7 +170,7 @@ describe('PgStateStore', () => {
   it('force-unlock removes the row of a holder whose session is already gone', async () => {
     const a = store()
     const held = await a.lock('apply', 0)
-    await sql('SELECT pg_terminate_backend($1)', [(await lockRow())!.backend_pid])
+    await terminateSession((await lockRow())!.backend_pid)
     expect((await store().forceUnlock(held.id)).id).toBe(held.id)
     expect(await lockRow()).toBeUndefined()
   })
