@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {randomBytes} from 'node:crypto'
 import {
+  AUTH_SCHEME,
   MAX_CLOCK_SKEW_SECONDS,
   createNonce,
   parseAuthorization,
@@ -56,6 +57,12 @@ export function emptyStats(): EmulatorStats {
 }
 
 const MAX_BODY_BYTES = 1 << 20
+
+/**
+ * `Wechatpay-Signature-Type` of every signed answer: the official verification page shows
+ * `WECHATPAY2-SHA256-RSA2048` on a real answer (EMULATOR.md "Response headers"); the same name as the request scheme.
+ */
+const SIGNATURE_TYPE = AUTH_SCHEME
 
 interface Bucket {
   tokens: number
@@ -235,7 +242,12 @@ export class EmulatorServer {
     await new Promise((resolve) => setTimeout(resolve, ms))
   }
 
-  /** Every /v3 answer, error or not, carries the four Wechatpay-* headers and Request-ID (reference §2, [SK]). */
+  /**
+   * Every /v3 answer, error or not, is signed and carries the headers of the official example of a real answer
+   * (EMULATOR.md "Response headers" gives the source of each): Request-ID, Content-Language, Cache-Control,
+   * X-Content-Type-Options, Content-Type (on a 204 too, as a real one showed), and the five Wechatpay-* headers,
+   * Wechatpay-Signature-Type included (wechatpayv3 refuses an answer without it).
+   */
   private async sendSigned(res: ServerResponse, status: number, payload: unknown, mode: SigningMode, extra: Record<string, string>): Promise<void> {
     const body = payload === undefined ? '' : JSON.stringify(payload)
     const timestamp = Math.floor(this.clock() / 1000)
@@ -244,16 +256,19 @@ export class EmulatorServer {
     const key = mode === 'public-key' ? this.keys.wechatpayPrivateKey : this.keys.platformPrivateKey
     const headers: Record<string, string | number> = {
       ...extra,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-cache, must-revalidate',
+      'X-Content-Type-Options': 'nosniff',
       'Request-ID': requestId(),
-      'Wechatpay-Timestamp': String(timestamp),
+      'Content-Language': 'zh-CN',
       'Wechatpay-Nonce': nonce,
-      'Wechatpay-Serial': mode === 'public-key' ? c.wechatpay_public_key_id : c.platform_certificate_serial,
       'Wechatpay-Signature': await signInThreadPool(responseMessage(timestamp, nonce, body), key),
+      'Wechatpay-Timestamp': String(timestamp),
+      'Wechatpay-Serial': mode === 'public-key' ? c.wechatpay_public_key_id : c.platform_certificate_serial,
+      'Wechatpay-Signature-Type': SIGNATURE_TYPE,
     }
-    if (body !== '') {
-      headers['Content-Type'] = 'application/json; charset=utf-8'
-      headers['Content-Length'] = Buffer.byteLength(body)
-    }
+    // RFC 9110 §8.6 forbids Content-Length on a 204 (the real API sends "0"; clients ignore it either way).
+    if (status !== 204) headers['Content-Length'] = Buffer.byteLength(body)
     res.writeHead(status, headers)
     res.end(body)
   }
