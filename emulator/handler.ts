@@ -1,5 +1,6 @@
 import type {CardRecord, CardStore, Family} from './store.js'
 import type {Random} from './random.js'
+import type {ReviewDelay} from './review.js'
 import {ApiError, cardNotFound, invalidRequest} from './errors.js'
 
 /** A verified /v3 request, as handlers see it. */
@@ -23,6 +24,8 @@ export interface ApiReply {
 export interface HandlerEnv {
   store: CardStore
   random: Random
+  /** How long a submitted membercard-open template stays NOT_APPROVE (review.ts). */
+  reviewDelay: ReviewDelay
 }
 
 export type Handler = (req: ApiRequest, env: HandlerEnv) => ApiReply

@@ -17,8 +17,9 @@ import type {Random} from './random.js'
 import {matchRoute} from './routes.js'
 import {checkGeneralRules} from './validate.js'
 import {AGGREGATOR_PATH, aggregatorError, createAggregatorCard} from './aggregator.js'
-import {AdminError, adminCardView, mutateCard} from './admin.js'
+import {AdminError, adminCardView, mutateCard, reviewCard} from './admin.js'
 import type {HandlerEnv} from './handler.js'
+import {ReviewError, parseVerdict, type ReviewDelay} from './review.js'
 
 /** The realism knobs (EMULATOR.md "Realism knobs"). */
 export interface Knobs {
@@ -30,6 +31,8 @@ export interface Knobs {
   failRate: number
   /** Probability of a connection reset after the change was applied. */
   dropRate: number
+  /** How long a created or edited membercard-open template stays NOT_APPROVE (review.ts). */
+  reviewDelay: ReviewDelay
 }
 
 export interface EmulatorStats {
@@ -89,7 +92,7 @@ export class EmulatorServer {
   ) {}
 
   get env(): HandlerEnv {
-    return {store: this.store, random: this.random}
+    return {store: this.store, random: this.random, reviewDelay: this.knobs.reviewDelay}
   }
 
   reset(): void {
@@ -310,7 +313,7 @@ export class EmulatorServer {
     }
     const path = url.pathname
     try {
-      if (method === 'GET' && path === '/__admin/cards') return send(200, this.store.all().map(adminCardView))
+      if (method === 'GET' && path === '/__admin/cards') return send(200, this.store.all().map((r) => adminCardView(r, this.clock())))
       if (method === 'GET' && path === '/__admin/stats') return send(200, this.stats)
       if (method === 'POST' && path === '/__admin/reset') {
         this.reset()
@@ -322,7 +325,7 @@ export class EmulatorServer {
         const id = decodeURIComponent(m[1]!)
         if (method === 'GET') {
           const r = this.store.get(id)
-          return r ? send(200, adminCardView(r)) : send(404, {error: `no card ${id}`})
+          return r ? send(200, adminCardView(r, this.clock())) : send(404, {error: `no card ${id}`})
         }
         if (method === 'PATCH') {
           let patch: unknown
@@ -336,9 +339,21 @@ export class EmulatorServer {
           return send(200, view)
         }
       }
+      const review = /^\/__admin\/cards\/([^/]+)\/review$/.exec(path)
+      if (review && method === 'POST') {
+        let body: unknown
+        try {
+          body = JSON.parse(raw.toString('utf8'))
+        } catch {
+          return send(400, {error: 'the body is not valid JSON'})
+        }
+        const view = reviewCard(this.store, decodeURIComponent(review[1]!), parseVerdict(body), this.clock())
+        await this.store.flush()
+        return send(200, view)
+      }
       return send(404, {error: `no admin route ${method} ${path}`})
     } catch (error) {
-      if (error instanceof AdminError) return send(error.status, {error: error.message})
+      if (error instanceof AdminError || error instanceof ReviewError) return send(error.status, {error: error.message})
       throw error
     }
   }
