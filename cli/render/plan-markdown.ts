@@ -1,6 +1,6 @@
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, afterValue, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
+import {actionMarker, actionPhrase, afterValue, fieldMarker, formatValue, isLongText, reasonPhrase, reviewLine, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 
 /** GitHub refuses comments over 65,536 characters; parts stay under this with room for a header. */
@@ -53,6 +53,10 @@ export function renderPlanMarkdown(plan: Plan, limit = MARKDOWN_PART_LIMIT): str
     head.push('```', '', '</details>', '')
   }
 
+  if (plan.reviews?.length) {
+    const failed = plan.reviews.some((r) => r.status === 'failed')
+    head.push(failed ? '> [!WARNING]' : '> [!NOTE]', '> WeChat Pay review (审核; not drift, nothing to apply):', ...plan.reviews.map((r) => `> - ${escapeMd(reviewLine(r))}`), '')
+  }
   if (plan.skipped?.length) {
     head.push('> [!NOTE]', '> Left alone (`--no-delete`):', ...plan.skipped.map((s) => `> - ${escapeMd(skippedLine(s))}`), '')
   }

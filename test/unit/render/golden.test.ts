@@ -10,6 +10,7 @@ import type {Plan} from '../../../engine/model/plan.js'
 import {appliedState, card, exampleCards, liveOf, plan, withSpec, wires} from '../plan/helpers.js'
 import {computePlan, type DesiredCard} from '../../../engine/plan/compute-plan.js'
 import {readMetadata} from '../../../engine/plan/state-record.js'
+import {collectReviews} from '../../../engine/plan/review.js'
 
 /**
  * Golden files for everything a reviewer reads. Update them on purpose only: `UPDATE_GOLDEN=1 npx vitest run
@@ -54,11 +55,28 @@ function everyAction(): Plan {
     inSync,
     {...card(cards, 'bookstore-reader'), address: 'MemberCard.tea-member', name: 'tea-member', source: () => ({file: 'cards/tea-member.yaml', line: 3, column: 1})},
   ]
-  return plan(desired, state, live)
+  const p = plan(desired, state, live)
+  // WeChat Pay review, as operations.ts reports it: in-sync is still in review, coffee-member failed it.
+  const reviewed = new Map(live)
+  const withStatus = (address: string, status: string) => {
+    const read = reviewed.get(address)!
+    if (read.status === 'found') reviewed.set(address, {...read, object: {...read.object, status}})
+  }
+  withStatus('MemberCard.in-sync', 'NOT_APPROVE')
+  withStatus('MemberCard.coffee-member', 'APPROVE_FAIL')
+  p.reviews = collectReviews(state, reviewed, wires).filter((r) => r.status !== 'approved')
+  return p
 }
 
 describe('golden plan output (test/golden/all-actions)', () => {
   const p = everyAction()
+
+  it('lists the cards in review and failing review, never the approved ones', () => {
+    expect(p.reviews?.map((r) => [r.address, r.status])).toEqual([
+      ['MemberCard.coffee-member', 'failed'],
+      ['MemberCard.in-sync', 'in-review'],
+    ])
+  })
 
   it('covers every action kind', () => {
     expect(new Set(p.changes.map((c) => c.action))).toEqual(new Set(['create', 'update', 'replace', 'delete', 'invalidate', 'no-op']))
