@@ -1,4 +1,5 @@
-import type {CardRecord, CardStore} from './store.js'
+import type {CardRecord, CardStore, MediaFormat, MediaRecord} from './store.js'
+import {MEDIA_PREFIX, mediaFileName} from './media.js'
 import {formatTime} from './time.js'
 import {DEFAULT_TOTAL_QUANTITY} from './membercard-open.js'
 import {decideReview, settleReview, type ReviewRecord, type ReviewVerdict} from './review.js'
@@ -46,6 +47,19 @@ export function reviewCard(store: CardStore, cardId: string, verdict: ReviewVerd
   decideReview(record, verdict)
   store.touch(record)
   return adminCardView(record, now)
+}
+
+/** One uploaded image, as GET /__admin/media lists it (the bytes themselves are at `media_url`). */
+export interface AdminMediaView {
+  sha256: string
+  format: MediaFormat
+  /** Size in bytes. */
+  bytes: number
+  media_url: string
+}
+
+export function adminMediaView(r: MediaRecord, baseUrl: string): AdminMediaView {
+  return {sha256: r.sha256, format: r.format, bytes: r.bytes.length, media_url: `${baseUrl}${MEDIA_PREFIX}${mediaFileName(r)}`}
 }
 
 const SERVER_COMPUTED = ['card_id', 'create_time', 'update_time', 'remain_quantity']

@@ -4,11 +4,11 @@ import {open, rename, unlink} from 'node:fs/promises'
 let counter = 0
 
 /** Write a file atomically: a temp file beside it, fsync, rename over the target (a reader sees old or new). */
-export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${file}.${process.pid}.${++counter}.tmp`
   const handle = await open(tmp, 'w', mode)
   try {
-    await handle.writeFile(data, 'utf8')
+    await handle.writeFile(data)
     await handle.sync()
   } catch (error) {
     await handle.close()

@@ -2,6 +2,7 @@ import type {CardRecord, CardStore, Family} from './store.js'
 import type {Random} from './random.js'
 import type {ReviewDelay} from './review.js'
 import {ApiError, cardNotFound, invalidRequest} from './errors.js'
+import type {UploadForm} from './media.js'
 
 /** A verified /v3 request, as handlers see it. */
 export interface ApiRequest {
@@ -11,6 +12,8 @@ export interface ApiRequest {
   query: URLSearchParams
   /** The parsed JSON body (already checked for null and 4-byte characters), undefined when empty. */
   body: unknown
+  /** The parts of a multipart request (the image upload); `body` is then undefined. */
+  form?: UploadForm
   /** Milliseconds, from the emulator's clock. */
   now: number
 }
@@ -26,6 +29,8 @@ export interface HandlerEnv {
   random: Random
   /** How long a submitted membercard-open template stays NOT_APPROVE (review.ts). */
   reviewDelay: ReviewDelay
+  /** The emulator's own URL, `http://host:port`: where it serves uploaded images. */
+  baseUrl: string
 }
 
 export type Handler = (req: ApiRequest, env: HandlerEnv) => ApiReply

@@ -7,12 +7,12 @@ import {loadOrCreateKeys, type EmulatorCredentials, type EmulatorKeys} from './c
 import {CardStore} from './store.js'
 import {createRandom} from './random.js'
 import {EmulatorServer, type EmulatorStats} from './server.js'
-import {adminCardView, mutateCard, reviewCard, type AdminCardView} from './admin.js'
+import {adminCardView, adminMediaView, mutateCard, reviewCard, type AdminCardView, type AdminMediaView} from './admin.js'
 import type {ReviewDelay, ReviewVerdict} from './review.js'
 
 export type {EmulatorCredentials} from './credentials.js'
 export type {EmulatorStats} from './server.js'
-export type {AdminCardView} from './admin.js'
+export type {AdminCardView, AdminMediaView} from './admin.js'
 export type {ReviewDelay, ReviewVerdict} from './review.js'
 
 /** A local WeChat Pay APIv3 emulator for the member card APIs. Its behaviour spec is emulator/EMULATOR.md. */
@@ -48,8 +48,10 @@ export interface EmulatorAdmin {
   getCard(cardId: string): AdminCardView | undefined
   /** Change a card behind the client's back (rules skipped, update_time bumped); see admin.ts. */
   mutateCard(cardId: string, patch: Record<string, unknown>): Promise<AdminCardView>
+  /** Every uploaded image: sha256, format, size and URL. */
+  listMedia(): AdminMediaView[]
   stats(): EmulatorStats
-  /** Forget every card and reset the stats. */
+  /** Forget every card and image, and reset the stats. */
   reset(): Promise<void>
   /** Decide a membercard-open card's review: approve it, or fail it with a reason (kept for the admin only). */
   review(cardId: string, verdict: ReviewVerdict): Promise<AdminCardView>
@@ -155,6 +157,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         await store.flush()
         return view
       },
+      listMedia: () => store.allMedia().map((r) => adminMediaView(r, url)),
       stats: () => structuredClone(running.stats),
       async reset() {
         running.reset()

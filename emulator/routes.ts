@@ -1,6 +1,7 @@
 import type {Handler} from './handler.js'
 import {createMembercard, deleteMembercard, getMembercard, listMembercards, patchMembercard, setMembercardRights} from './membercard-open.js'
 import {createBrandCard, deleteBrandCard, getBrandCard, invalidateBrandCard, listBrandCards, patchBrandCard} from './brand.js'
+import {MEDIA_UPLOAD_PATH, UPLOADS_PER_MINUTE, uploadImage} from './media.js'
 
 /** The emulated /v3 endpoints (reference §1a, §1b). `name` is the route key used in stats. */
 export interface Route {
@@ -10,15 +11,19 @@ export interface Route {
   handler: Handler
   /** Whether the route changes state (a dropped connection then happens after the change). */
   mutates: boolean
+  /** `json` (the default) or `multipart`: the image upload, whose signature covers its meta part only. */
+  body: 'json' | 'multipart'
+  /** A documented limit of this route per merchant and minute, on top of the rateLimitQps knob. */
+  perMinute?: number
 }
 
 const MCO = '/v3/marketing/membercard-open/cards'
 const BRAND = '/v3/brand/partner/card-member/cards'
 const ID = '([A-Za-z0-9_-]{1,64})'
 
-function route(method: string, path: string, handler: Handler): Route {
+function route(method: string, path: string, handler: Handler, extra: Partial<Pick<Route, 'body' | 'perMinute'>> = {}): Route {
   const pattern = new RegExp(`^${path.replace('{card_id}', ID)}$`)
-  return {method, name: `${method} ${path}`, pattern, handler, mutates: method !== 'GET'}
+  return {method, name: `${method} ${path}`, pattern, handler, mutates: method !== 'GET', body: 'json', ...extra}
 }
 
 export const ROUTES: readonly Route[] = [
@@ -34,6 +39,7 @@ export const ROUTES: readonly Route[] = [
   route('PATCH', `${BRAND}/{card_id}`, patchBrandCard),
   route('DELETE', `${BRAND}/{card_id}`, deleteBrandCard),
   route('POST', `${BRAND}/{card_id}/invalidate`, invalidateBrandCard),
+  route('POST', MEDIA_UPLOAD_PATH, uploadImage, {body: 'multipart', perMinute: UPLOADS_PER_MINUTE}),
 ]
 
 export type RouteMatch = {route: Route; params: Record<string, string>} | {allowed: string[]} | undefined

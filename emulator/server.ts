@@ -17,8 +17,9 @@ import type {Random} from './random.js'
 import {matchRoute} from './routes.js'
 import {checkGeneralRules} from './validate.js'
 import {AGGREGATOR_PATH, aggregatorError, createAggregatorCard} from './aggregator.js'
-import {AdminError, adminCardView, mutateCard, reviewCard} from './admin.js'
+import {AdminError, adminCardView, adminMediaView, mutateCard, reviewCard} from './admin.js'
 import type {HandlerEnv} from './handler.js'
+import {CONTENT_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX, MEDIA_UPLOAD_PATH, parseMediaPath, readUploadForm, type UploadForm} from './media.js'
 import {ReviewError, parseVerdict, type ReviewDelay} from './review.js'
 
 /** The realism knobs (EMULATOR.md "Realism knobs"). */
@@ -41,6 +42,8 @@ export interface EmulatorStats {
   by_status: Record<string, number>
   by_route_status: Record<string, Record<string, number>>
   cards_created: number
+  /** Distinct images stored by uploads (the same bytes uploaded again add nothing). */
+  media_uploaded: number
   injected_failures: number
   dropped_connections: number
   rate_limited: number
@@ -53,6 +56,7 @@ export function emptyStats(): EmulatorStats {
     by_status: {},
     by_route_status: {},
     cards_created: 0,
+    media_uploaded: 0,
     injected_failures: 0,
     dropped_connections: 0,
     rate_limited: 0,
@@ -60,6 +64,11 @@ export function emptyStats(): EmulatorStats {
 }
 
 const MAX_BODY_BYTES = 1 << 20
+/**
+ * The image upload's body cap: the 2 MiB image, the meta and the multipart framing, with room to spare so that an image
+ * somewhat over 2 MiB still gets the API's own answer (400 PARAM_ERROR) rather than a bare 413.
+ */
+const MAX_UPLOAD_BODY_BYTES = 2 * MAX_IMAGE_BYTES
 
 /**
  * `Wechatpay-Signature-Type` of every signed answer: the official verification page shows
@@ -82,6 +91,8 @@ type SigningMode = 'public-key' | 'certificate'
 export class EmulatorServer {
   stats: EmulatorStats = emptyStats()
   private buckets = new Map<string, Bucket>()
+  /** `mchid route` → times (ms) of the requests admitted in the last minute, for routes with a per-minute limit. */
+  private windows = new Map<string, number[]>()
 
   constructor(
     private readonly keys: EmulatorKeys,
@@ -92,26 +103,28 @@ export class EmulatorServer {
   ) {}
 
   get env(): HandlerEnv {
-    return {store: this.store, random: this.random, reviewDelay: this.knobs.reviewDelay}
+    return {store: this.store, random: this.random, reviewDelay: this.knobs.reviewDelay, baseUrl: this.keys.credentials.endpoint}
   }
 
   reset(): void {
     this.store.clear()
     this.stats = emptyStats()
     this.buckets.clear()
+    this.windows.clear()
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator')
     let raw: Buffer
     try {
-      raw = await readBody(req)
+      raw = await readBody(req, url.pathname === MEDIA_UPLOAD_PATH ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES)
     } catch {
       res.writeHead(413).end()
       return
     }
-    const url = new URL(req.url ?? '/', 'http://emulator')
     const method = (req.method ?? 'GET').toUpperCase()
     if (url.pathname.startsWith('/__admin/')) return this.handleAdmin(method, url, raw, res)
+    if (url.pathname.startsWith(MEDIA_PREFIX)) return this.handleMedia(method, url, res)
     if (url.pathname === AGGREGATOR_PATH) return this.handleAggregator(method, req, raw, res)
     return this.handleV3(method, url, req, raw, res)
   }
@@ -143,9 +156,17 @@ export class EmulatorServer {
           Allow: match.allowed.join(', '),
         })
       }
-      const rawBody = raw.toString('utf8')
-      checkHeaders(req, rawBody)
-      const mchid = this.verifySignature(req, method, url, rawBody)
+      // A JSON route signs its body; the multipart upload signs its meta part (ref §1c, §2), read before verifying.
+      let rawBody = ''
+      let form: UploadForm | undefined
+      if (match.route.body === 'multipart') {
+        checkAccept(req)
+        form = await readUploadForm(header(req, 'content-type'), raw)
+      } else {
+        rawBody = raw.toString('utf8')
+        checkHeaders(req, rawBody)
+      }
+      const mchid = this.verifySignature(req, method, url, form ? form.meta : rawBody)
       if (serialHeader !== undefined && mode !== 'public-key' && serialHeader !== this.keys.credentials.platform_certificate_serial) {
         throw new ApiError(400, 'INVALID_REQUEST', `Wechatpay-Serial“${serialHeader}”不是有效的微信支付公钥ID或平台证书序列号`, {
           field: 'Wechatpay-Serial',
@@ -153,14 +174,18 @@ export class EmulatorServer {
         })
       }
       this.rateLimit(mchid)
+      if (match.route.perMinute !== undefined) this.limitPerMinute(mchid, match.route.name, match.route.perMinute)
       if (this.knobs.failRate > 0 && this.random() < this.knobs.failRate) {
         this.stats.injected_failures++
         throw new ApiError(500, 'SYSTEM_ERROR', '系统繁忙,请稍后重试')
       }
-      const body = parseBody(rawBody)
+      const body = form ? undefined : parseBody(rawBody)
       const created = this.store.size
-      const reply = match.route.handler({mchid, params: match.params, query: url.searchParams, body, now: this.clock()}, this.env)
+      const media = this.store.mediaCount
+      const request = {mchid, params: match.params, query: url.searchParams, body, ...(form ? {form} : {}), now: this.clock()}
+      const reply = match.route.handler(request, this.env)
       this.stats.cards_created += this.store.size - created
+      this.stats.media_uploaded += this.store.mediaCount - media
       await this.store.flush()
       status = reply.status
       payload = reply.body
@@ -236,6 +261,56 @@ export class EmulatorServer {
       throw new ApiError(429, 'RATELIMIT_EXCEEDED', '请求未受理,请降低频率后重试', undefined, {'Retry-After': String(retryAfter)})
     }
     b.tokens -= 1
+  }
+
+  /**
+   * A route's documented per-minute limit (the image upload's 100, ref §1c): the requests admitted for this merchant
+   * and route in the last 60 s, a sliding window [inferred: the docs do not say fixed or sliding; sliding is the
+   * stricter]. Refused requests do not count. Same answer as the qps knob: 429 RATELIMIT_EXCEEDED with Retry-After.
+   */
+  private limitPerMinute(mchid: string, route: string, limit: number): void {
+    const now = this.clock()
+    const key = `${mchid} ${route}`
+    const times = (this.windows.get(key) ?? []).filter((t) => t > now - 60_000)
+    this.windows.set(key, times)
+    if (times.length >= limit) {
+      this.stats.rate_limited++
+      const retryAfter = Math.max(1, Math.ceil((times[0]! + 60_000 - now) / 1000))
+      throw new ApiError(429, 'RATELIMIT_EXCEEDED', '请求未受理,请降低频率后重试', undefined, {'Retry-After': String(retryAfter)})
+    }
+    times.push(now)
+  }
+
+  /**
+   * GET (or HEAD) /media/<sha256>.<ext>: an uploaded image, unsigned, like a public CDN URL [invented: the real URLs
+   * point at WeChat's own hosts]. 404 when unknown, 405 for other methods.
+   */
+  private handleMedia(method: string, url: URL, res: ServerResponse): void {
+    const route = `GET ${MEDIA_PREFIX}{sha256}.{ext}`
+    const send = (status: number, headers: Record<string, string | number>, body?: Buffer | string) => {
+      this.count(route, status)
+      res.writeHead(status, headers)
+      res.end(method === 'HEAD' ? undefined : body)
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      return send(405, {Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8'}, `method ${method} not allowed\n`)
+    }
+    const wanted = parseMediaPath(url.pathname)
+    const record = wanted ? this.store.getMedia(wanted.sha256) : undefined
+    if (!record || record.format !== wanted?.format) {
+      return send(404, {'Content-Type': 'text/plain; charset=utf-8'}, `no media ${url.pathname}\n`)
+    }
+    send(
+      200,
+      {
+        'Content-Type': CONTENT_TYPES[record.format],
+        'Content-Length': record.bytes.length,
+        // The name is the content's hash: it can never change.
+        'Cache-Control': 'public, max-age=31536000, immutable',
+        ETag: `"${record.sha256}"`,
+      },
+      record.bytes,
+    )
   }
 
   private async delay(): Promise<void> {
@@ -315,6 +390,7 @@ export class EmulatorServer {
     try {
       if (method === 'GET' && path === '/__admin/cards') return send(200, this.store.all().map((r) => adminCardView(r, this.clock())))
       if (method === 'GET' && path === '/__admin/stats') return send(200, this.stats)
+      if (method === 'GET' && path === '/__admin/media') return send(200, this.store.allMedia().map((r) => adminMediaView(r, this.env.baseUrl)))
       if (method === 'POST' && path === '/__admin/reset') {
         this.reset()
         await this.store.flush()
@@ -370,16 +446,20 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * Decision (invented): 400 INVALID_REQUEST naming the header. Content-Type is required only when there is a body.
  */
 function checkHeaders(req: IncomingMessage, rawBody: string): void {
-  const accept = header(req, 'accept') ?? ''
-  if (!accept.toLowerCase().includes('application/json')) {
-    throw new ApiError(400, 'INVALID_REQUEST', `Http头Accept值应为application/json,实际为“${accept}”`, {field: 'Accept', location: 'header'})
-  }
+  checkAccept(req)
   const type = header(req, 'content-type') ?? ''
   if (rawBody !== '' && !type.toLowerCase().startsWith('application/json')) {
     throw new ApiError(400, 'INVALID_REQUEST', `Http头Content-Type值应为application/json,实际为“${type}”`, {
       field: 'Content-Type',
       location: 'header',
     })
+  }
+}
+
+function checkAccept(req: IncomingMessage): void {
+  const accept = header(req, 'accept') ?? ''
+  if (!accept.toLowerCase().includes('application/json')) {
+    throw new ApiError(400, 'INVALID_REQUEST', `Http头Accept值应为application/json,实际为“${accept}”`, {field: 'Accept', location: 'header'})
   }
 }
 
@@ -395,13 +475,13 @@ function parseBody(rawBody: string): unknown {
   return body
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         reject(new Error('body too large'))
         req.destroy()
         return

@@ -1,5 +1,6 @@
-import {existsSync, readFileSync, rmSync} from 'node:fs'
-import {open, unlink, type FileHandle} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {mkdir, open, rm, unlink, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {writeFileAtomic, writeFileAtomicSync} from './atomic-write.js'
 import type {ReviewRecord} from './review.js'
@@ -24,6 +25,17 @@ export interface CardRecord {
   seq: number
 }
 
+export type MediaFormat = 'png' | 'jpg' | 'bmp'
+
+/** One uploaded image (POST …/media/image-upload), keyed by the sha256 of its bytes. */
+export interface MediaRecord {
+  /** Lower-case hex. */
+  sha256: string
+  /** From the magic bytes; also the URL's and the file's extension. */
+  format: MediaFormat
+  bytes: Buffer
+}
+
 interface StoreFile {
   format_version: 1
   seq: number
@@ -44,6 +56,9 @@ interface LogLine {
 
 const STATE_FILE = 'cards.json'
 const LOG_FILE = 'cards.log'
+/** Uploaded images, one file each, `<sha256>.<format>`: kept out of the log, whose lines would grow by megabytes. */
+const MEDIA_DIR = 'media'
+const MEDIA_FILE = /^([0-9a-f]{64})\.(png|jpg|bmp)$/
 /** The log is folded into cards.json once it is larger than this and than twice cards.json: amortized linear. */
 const COMPACT_MIN_BYTES = 1 << 20
 
@@ -58,6 +73,10 @@ const COMPACT_MIN_BYTES = 1 << 20
  * completed, so no answer was sent) is ignored, and a damaged complete line is refused. A log found at start-up is
  * folded in at once, so a new log never continues after a torn line. Compaction (start-up, close, and when the log
  * outgrows the file) writes cards.json atomically (temp, fsync, rename) and then removes the log.
+ *
+ * Uploaded images are kept beside the cards: each new one is written by the next flush, before its log line (if any),
+ * as `media/<sha256>.<format>` (atomically, then the folder synced), and start-up loads every such file whose bytes
+ * still hash to its name. A file is written once and never changed: its name is its content's hash.
  */
 export class CardStore {
   private cards = new Map<string, CardRecord>()
@@ -70,6 +89,10 @@ export class CardStore {
   /** Cards changed since the last flush started (persisted stores only). */
   private readonly changed = new Set<string>()
   private cleared = false
+  private readonly media = new Map<string, MediaRecord>()
+  /** Images uploaded since the last flush started (persisted stores only). */
+  private readonly pendingMedia: MediaRecord[] = []
+  private mediaCleared = false
   private log: FileHandle | undefined
   private logBytes = 0
   private fileBytes = 0
@@ -97,6 +120,26 @@ export class CardStore {
     if (existsSync(logFile)) {
       this.replay(readFileSync(logFile, 'utf8'), logFile)
       this.compactSync()
+    }
+    this.loadMedia(path.join(dataDir, MEDIA_DIR))
+  }
+
+  /** Every `<sha256>.<format>` file; temp files of a write cut short are removed, a file whose hash is wrong refused. */
+  private loadMedia(dir: string): void {
+    if (!existsSync(dir)) return
+    for (const name of readdirSync(dir)) {
+      const file = path.join(dir, name)
+      if (name.endsWith('.tmp')) {
+        rmSync(file, {force: true})
+        continue
+      }
+      const m = MEDIA_FILE.exec(name)
+      if (!m) continue
+      const bytes = readFileSync(file)
+      if (createHash('sha256').update(bytes).digest('hex') !== m[1]) {
+        throw new Error(`emulator data ${file} does not hash to its name (damaged); refusing to start`)
+      }
+      this.media.set(m[1]!, {sha256: m[1]!, format: m[2] as MediaFormat, bytes})
     }
   }
 
@@ -150,6 +193,29 @@ export class CardStore {
     return id === undefined ? undefined : this.cards.get(id)
   }
 
+  getMedia(sha256: string): MediaRecord | undefined {
+    return this.media.get(sha256)
+  }
+
+  /** Every uploaded image, in upload order (after a restart: in file name order). */
+  allMedia(): MediaRecord[] {
+    return [...this.media.values()]
+  }
+
+  get mediaCount(): number {
+    return this.media.size
+  }
+
+  /** Keep a new image; the caller checked it is not there yet. */
+  putMedia(r: MediaRecord): MediaRecord {
+    this.media.set(r.sha256, r)
+    if (this.dataDir) {
+      this.pendingMedia.push(r)
+      this.dirty = true
+    }
+    return r
+  }
+
   /** All records in creation order. */
   all(): CardRecord[] {
     return [...this.cards.values()]
@@ -183,6 +249,9 @@ export class CardStore {
     this.dirty = true
     this.cleared = true
     this.changed.clear()
+    this.media.clear()
+    this.pendingMedia.length = 0
+    this.mediaCleared = true
   }
 
   private changedRecord(r: CardRecord): void {
@@ -206,20 +275,38 @@ export class CardStore {
       return this.queued
     }
     this.dirty = false
-    // Serialized now: the records as they are when the flush starts, whatever happens to them while it runs.
-    const line: LogLine = {
-      n: ++this.lineNo,
-      seq: this.seq,
-      ...(this.cleared ? {clear: true as const} : {}),
-      records: [...this.changed].map((id) => this.cards.get(id)!),
+    const media = this.pendingMedia.splice(0)
+    const clearMedia = this.mediaCleared
+    this.mediaCleared = false
+    let text: string | undefined
+    if (this.changed.size > 0 || this.cleared) {
+      // Serialized now: the records as they are when the flush starts, whatever happens to them while it runs.
+      const line: LogLine = {
+        n: ++this.lineNo,
+        seq: this.seq,
+        ...(this.cleared ? {clear: true as const} : {}),
+        records: [...this.changed].map((id) => this.cards.get(id)!),
+      }
+      text = JSON.stringify(line) + '\n'
+      this.changed.clear()
+      this.cleared = false
     }
-    const text = JSON.stringify(line) + '\n'
-    this.changed.clear()
-    this.cleared = false
-    this.writing = this.append(text).finally(() => {
+    this.writing = this.persist(text, media, clearMedia).finally(() => {
       this.writing = undefined
     })
     return this.writing
+  }
+
+  /** The images first (a card line may name their URLs), then the log line. */
+  private async persist(logText: string | undefined, media: MediaRecord[], clearMedia: boolean): Promise<void> {
+    const dir = path.join(this.dataDir!, MEDIA_DIR)
+    if (clearMedia) await rm(dir, {recursive: true, force: true})
+    if (media.length > 0) {
+      await mkdir(dir, {recursive: true})
+      for (const r of media) await writeFileAtomic(path.join(dir, `${r.sha256}.${r.format}`), r.bytes)
+      await syncDir(dir)
+    }
+    if (logText !== undefined) await this.append(logText)
   }
 
   /** Flush, fold the log into cards.json, and close the log. */

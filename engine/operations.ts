@@ -46,6 +46,10 @@ export interface PlanRun {
   plan: Plan
   desired: DesiredCard[]
   state: StateDocument | null
+  /** The live cards the refresh read (empty when it did not run), by the address state has them under. */
+  live: ReadonlyMap<Address, LiveRead>
+  /** The cards named by metadata.import_id, as read. */
+  imports: ReadonlyMap<Address, ImportRead>
   /** Where the plan was saved (`out`); absent when it was not asked for, or refused because the plan has errors. */
   savedTo?: string
 }
@@ -74,7 +78,7 @@ async function planWithState(
   ws: Workspace,
   state: StateDocument | null,
   opts: PlanScope & {refresh: boolean; parallelism: number; noDelete?: boolean; refreshStrategy?: RefreshStrategy; onRefreshProgress?: OnProgress},
-): Promise<PlanRun & {live: ReadonlyMap<Address, LiveRead>}> {
+): Promise<PlanRun> {
   const selected = selectCards(ws.desired, state, opts.targets ?? [], opts.excludes ?? [])
   // Image files become their recorded media URLs (or upload markers) here, so the specs saved with a plan and handed
   // to apply are the ones the plan was computed from.
@@ -116,7 +120,7 @@ async function planWithState(
     plan.diagnostics.unshift(...diagnostics)
     plan.applyable = !plan.diagnostics.some((d) => d.severity === 'error')
   }
-  return {plan, desired: scope.desired, state, live}
+  return {plan, desired: scope.desired, state, live, imports}
 }
 
 function toSaved(run: PlanRun): SavedPlan {

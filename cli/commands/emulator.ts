@@ -30,7 +30,7 @@ const reviewDelay = Flags.custom<number | 'manual'>({
 export default class Emulator extends Command {
   static override summary = 'Run a local WeChat Pay API emulator for the member card APIs.'
   static override description =
-    'Serves the membercard-open, brand partner and aggregator endpoints with real APIv3 signatures, in the foreground ' +
+    'Serves the membercard-open, brand partner, image upload and aggregator endpoints with real APIv3 signatures, in the foreground ' +
     'until interrupted. Prints the URL and the credentials file a client (cardform or any APIv3 client) points at.'
 
   static override examples = ['<%= config.bin %> emulator', '<%= config.bin %> emulator --port 8088 --data .emulator --latency 50', '<%= config.bin %> emulator --review-delay manual']

@@ -9,9 +9,9 @@ export function renderApplyEvent(e: ApplyEvent, style: Style): string | undefine
     case 'step-start':
       return undefined
     case 'step-done':
-      return `${style.added('✓')} ${e.address}: ${e.op} done${e.remoteId ? ` (card ${e.remoteId})` : ''} ${style.dim(`${e.ms}ms`)}`
+      return `${style.added('✓')} ${e.address}: ${e.op}${e.file ? ` ${e.file}` : ''} done${e.remoteId ? ` (card ${e.remoteId})` : ''} ${style.dim(`${e.ms}ms`)}`
     case 'step-failed':
-      return `${style.error('✗')} ${e.address}: ${e.op} failed${e.remoteId ? ` (card ${e.remoteId})` : ''}: ${e.failure.message}`
+      return `${style.error('✗')} ${e.address}: ${e.op}${e.file ? ` ${e.file}` : ''} failed${e.remoteId ? ` (card ${e.remoteId})` : ''}: ${e.failure.message}`
   }
 }
 

@@ -122,6 +122,25 @@ export function stateUpdateLine(update: string): string {
   return `# state only (no API call): ${update}`
 }
 
+/** The warning for a change that takes the card away from its members (replace, delete, invalidate). */
+export function destructiveSentence(c: ResourceChange): string {
+  const what =
+    c.action === 'replace'
+      ? c.replace_paths.length > 0
+        ? `replaced (forced by ${c.replace_paths.join(', ')})`
+        : 'replaced (finishing an interrupted replacement: the old card is removed)'
+      : c.action === 'invalidate'
+        ? 'invalidated'
+        : 'deleted'
+  const card = c.remote_id ? `card ${c.remote_id}` : 'the card'
+  return `${c.address} will be ${what}: every member who holds ${card} loses it. apply needs --allow-destroy.`
+}
+
+/** The warning for a one-way field being switched on. */
+export function irreversibleSentence(c: ResourceChange, path: string): string {
+  return `${c.address}: ${path} will be switched on and can never be switched off (一旦展示无法关闭).`
+}
+
 /** A sentence for a change that --no-delete left out. */
 export function skippedLine(s: SkippedChange): string {
   const what = s.action === 'replace' ? 'be replaced' : s.action === 'invalidate' ? 'be invalidated' : 'be deleted'

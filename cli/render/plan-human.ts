@@ -1,5 +1,5 @@
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, afterValue, fieldMarker, formatValue, isLongText, reasonPhrase, reviewLine, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
+import {actionMarker, actionPhrase, afterValue, destructiveSentence, fieldMarker, formatValue, irreversibleSentence, isLongText, reasonPhrase, reviewLine, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
@@ -48,25 +48,8 @@ export function renderPlanHuman(plan: Plan, style: Style): string {
 
 function attentionLines(plan: Plan, style: Style): string[] {
   const lines: string[] = []
-  for (const c of plan.changes) {
-    if (c.destructive) {
-      const what =
-        c.action === 'replace'
-          ? c.replace_paths.length > 0
-            ? `replaced (forced by ${c.replace_paths.join(', ')})`
-            : 'replaced (finishing an interrupted replacement: the old card is removed)'
-          : c.action === 'invalidate'
-            ? 'invalidated'
-            : 'deleted'
-      const card = c.remote_id ? `card ${c.remote_id}` : 'the card'
-      lines.push(style.removed(`! ${c.address} will be ${what}: every member who holds ${card} loses it. apply needs --allow-destroy.`))
-    }
-  }
-  for (const c of plan.changes) {
-    for (const p of c.irreversible_paths) {
-      lines.push(style.irreversible(`! ${c.address}: ${p} will be switched on and can never be switched off (一旦展示无法关闭).`))
-    }
-  }
+  for (const c of plan.changes) if (c.destructive) lines.push(style.removed(`! ${destructiveSentence(c)}`))
+  for (const c of plan.changes) for (const p of c.irreversible_paths) lines.push(style.irreversible(`! ${irreversibleSentence(c, p)}`))
   return lines
 }
 

@@ -18,9 +18,9 @@ export type ApplyEvent =
    * `remoteId` is the card the step acted on: the new card for a create, and for the removal that ends a
    * replacement the old card (not the change's new one).
    */
-  | {type: 'step-done'; address: Address; op: Step['op']; remoteId?: string; ms: number}
+  | {type: 'step-done'; address: Address; op: Step['op']; remoteId?: string; ms: number; file?: string}
   /** `remoteId` as for step-done, when the card is known (a failed create has none). */
-  | {type: 'step-failed'; address: Address; op: Step['op']; remoteId?: string; failure: RemoteFailure}
+  | {type: 'step-failed'; address: Address; op: Step['op']; remoteId?: string; failure: RemoteFailure; file?: string}
 
 export interface ApplyOptions {
   plan: Plan
@@ -221,10 +221,10 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
     if (!known) opts.onEvent?.({type: 'step-start', address: change.address, op: 'upload'})
     try {
       urls.set(step.image.sha256, await opts.upload(step.image))
-      if (!known) opts.onEvent?.({type: 'step-done', address: change.address, op: 'upload', ms: Date.now() - started})
+      if (!known) opts.onEvent?.({type: 'step-done', address: change.address, op: 'upload', ms: Date.now() - started, file: step.image.file})
     } catch (e) {
       const failure = (await opts.gateway()).describeFailure(e)
-      opts.onEvent?.({type: 'step-failed', address: change.address, op: 'upload', failure})
+      opts.onEvent?.({type: 'step-failed', address: change.address, op: 'upload', failure, file: step.image.file})
       return {...base, status: 'failed', failedStep: 'upload', failure}
     }
   }

@@ -8,6 +8,7 @@ import {AggregatorError, ApiError} from './wechatpay/errors.js'
 import {AggregatorClient} from './wechatpay/aggregator.js'
 import {BRAND_MAX_LIMIT, BrandCardMemberApi} from './wechatpay/brand-card-member.js'
 import {WechatPayClient, type WechatPayClientOptions} from './wechatpay/client.js'
+import {MediaApi} from './wechatpay/media.js'
 import {MEMBERCARD_OPEN_MAX_LIMIT, MembercardOpenApi, type ListPage, type MemberCardRecord} from './wechatpay/membercard-open.js'
 import {brandIdOf} from './wires.js'
 
@@ -36,12 +37,14 @@ export class WechatPayGateway implements CardGateway {
   private readonly client: WechatPayClient
   private readonly open: MembercardOpenApi
   private readonly brand: BrandCardMemberApi
+  private readonly media: MediaApi
   private readonly aggregator: AggregatorClient | undefined
 
   constructor(private readonly options: GatewayOptions) {
     this.client = new WechatPayClient(options.wechatpay)
     this.open = new MembercardOpenApi(this.client)
     this.brand = new BrandCardMemberApi(this.client)
+    this.media = new MediaApi(this.client)
     this.aggregator = options.aggregator
       ? new AggregatorClient({endpoint: options.aggregator.endpoint, token: options.aggregator.token})
       : undefined
@@ -233,9 +236,14 @@ export class WechatPayGateway implements CardGateway {
     }
   }
 
-  // Replaced by the media client (issue 9, in progress on its own branch).
-  async uploadImage(_image: {filename: string; bytes: Uint8Array; sha256: string}): Promise<{mediaUrl: string}> {
-    throw new Error('image upload is not implemented yet')
+  /**
+   * The marketing image upload, for every family: membercard-open's image fields take only its URLs (reference §1c),
+   * and no partner-side upload exists for the brand family (reference §1c I). Its failures are ApiError or
+   * TransportError like every other call, so describeFailure needs no case of its own.
+   */
+  async uploadImage(image: {filename: string; bytes: Uint8Array; sha256: string}): Promise<{mediaUrl: string}> {
+    const res = await this.media.uploadImage(image)
+    return {mediaUrl: res.media_url}
   }
 
   describeFailure(e: unknown): RemoteFailure {

@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {createPrivateKey, createPublicKey, X509Certificate, type KeyObject} from 'node:crypto'
+import {createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject} from 'node:crypto'
 import {
   createNonce,
   formatAuthorization,
@@ -43,6 +43,26 @@ export interface TestEmulator {
   wechatpayPublicKey: KeyObject
   platformPublicKey: KeyObject
   call(method: string, path: string, body?: unknown, options?: CallOptions): Promise<CallResult>
+  /** A signed image upload (multipart), built here with the platform's FormData. */
+  upload(parts: UploadParts, options?: UploadOptions): Promise<CallResult>
+}
+
+export const MEDIA_UPLOAD = '/v3/marketing/favor/media/image-upload'
+
+export interface UploadParts {
+  file?: {bytes: Uint8Array; filename?: string; type?: string} | null
+  /** The meta part's text; default `{"filename","sha256"}` of the file. null: no meta part. */
+  meta?: string | null
+}
+
+export interface UploadOptions {
+  /**
+   * What the signature's body line holds: the meta text (default, as the API requires), the whole multipart body
+   * (the classic client bug), or any text.
+   */
+  signOver?: 'meta' | 'multipart' | {text: string}
+  /** Replace the request's Content-Type header. */
+  contentType?: string
 }
 
 export async function startTestEmulator(options: EmulatorOptions = {}): Promise<TestEmulator> {
@@ -57,7 +77,40 @@ export async function startTestEmulator(options: EmulatorOptions = {}): Promise<
     wechatpayPublicKey,
     platformPublicKey,
     call: (method, path, body, o = {}) => signedCall(emu, privateKey, method, path, body, o),
+    upload: (parts, o = {}) => signedUpload(emu, privateKey, parts, o),
   }
+}
+
+export async function signedUpload(emu: RunningEmulator, privateKey: KeyObject, parts: UploadParts, o: UploadOptions = {}): Promise<CallResult> {
+  const file = parts.file
+  const filename = file?.filename ?? 'image.png'
+  const meta =
+    parts.meta === undefined
+      ? JSON.stringify({filename, sha256: createHash('sha256').update(file?.bytes ?? new Uint8Array()).digest('hex')})
+      : parts.meta
+  const form = new FormData()
+  if (meta !== null) form.append('meta', meta)
+  if (file) form.append('file', new Blob([file.bytes], {type: file.type ?? 'image/png'}), filename)
+  const encoded = new Response(form)
+  const bytes = Buffer.from(await encoded.arrayBuffer())
+  const signOver = o.signOver ?? 'meta'
+  const signed = signOver === 'meta' ? (meta ?? '') : signOver === 'multipart' ? bytes.toString('latin1') : signOver.text
+  const c = emu.credentials
+  const timestamp = Math.floor(Date.now() / 1000)
+  const nonce = createNonce()
+  const signature = signMessage(requestMessage({method: 'POST', url: MEDIA_UPLOAD, timestamp, nonce, body: signed}), privateKey)
+  const res = await fetch(emu.url + MEDIA_UPLOAD, {
+    method: 'POST',
+    headers: {
+      Accept: 'application/json',
+      'Content-Type': o.contentType ?? encoded.headers.get('content-type')!,
+      'Wechatpay-Serial': c.wechatpay_public_key_id,
+      Authorization: formatAuthorization({mchid: c.mchid, serial_no: c.merchant_serial, nonce_str: nonce, timestamp: String(timestamp), signature}),
+    },
+    body: bytes,
+  })
+  const text = await res.text()
+  return {status: res.status, headers: res.headers, text, json: text === '' ? undefined : JSON.parse(text)}
 }
 
 export async function signedCall(

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {createApiError, ResponseVerificationError, TransportError, UnexpectedResponseError} from './errors.js'
 import {
-  DEFAULT_RATE_LIMITS,
+  effectiveRateLimit,
   rateLimitFamilyOf,
   realSleep,
   sharedRateLimiters,
@@ -31,7 +31,7 @@ import {DEFAULT_TRANSPORT_OPTIONS, HttpTransport, type RawResponse, type Transpo
 /**
  * The WeChat Pay APIv3 client: signs every request (reference §2), verifies every 2xx response, retries what is safe
  * to retry and paces itself with a per-merchant token bucket. Endpoint wrappers (membercard-open.ts,
- * brand-card-member.ts) sit on `request()`.
+ * brand-card-member.ts, media.ts) sit on `request()`.
  */
 
 /** One line per attempt; see `formatAttemptLine`. Never given secrets. */
@@ -54,8 +54,9 @@ export interface WechatPayClientOptions {
   sleep?: Sleep
   retry?: Partial<RetryOptions>
   /**
-   * `false` turns the limiter off. A value overrides the per-family defaults (DEFAULT_RATE_LIMITS) for every family;
-   * burst defaults to 1.
+   * `false` turns the limiter off. A value overrides the per-family defaults (DEFAULT_RATE_LIMITS) for every family,
+   * except that it can only tighten the image upload's documented per-minute limit (effectiveRateLimit); burst
+   * defaults to 1.
    */
   rateLimit?: false | {qps: number; burst?: number}
   /** Where the buckets live; the process-wide registry by default, so clients of one merchant share a bucket. */
@@ -78,8 +79,24 @@ export interface WechatPayRequest {
   query?: Record<string, QueryValue>
   /** Serialized once with JSON.stringify; those exact bytes are signed and sent (and re-sent on retries). */
   body?: unknown
+  /** Instead of `body`: bytes sent as they are, with their own content type and the text the signature covers. */
+  rawBody?: RawRequestBody
   /** Defaults to the method's nature (isIdempotentMethod); a create with out_request_no passes true. */
   idempotent?: boolean
+}
+
+/**
+ * A body that is not the JSON it is signed over. The image upload sends multipart/form-data but signs only its `meta`
+ * JSON (reference §1c, §2: "For image upload it is the meta JSON"); signing the multipart bytes is the classic
+ * SIGN_ERROR of hand-rolled clients.
+ */
+export interface RawRequestBody {
+  /** Sent as they are on every attempt (a retry must not re-encode: a new multipart boundary is another body). */
+  bytes: Uint8Array
+  /** The Content-Type header, e.g. `multipart/form-data; boundary=…`. */
+  contentType: string
+  /** The body line of the string to sign. */
+  signed: string
 }
 
 export interface WechatPayResponse<T = unknown> {
@@ -217,11 +234,11 @@ export class WechatPayClient {
   async request<T = unknown>(req: WechatPayRequest): Promise<WechatPayResponse<T>> {
     const method = req.method.toUpperCase()
     if (!req.path.startsWith('/')) throw new TypeError(`request path must start with "/", got ${JSON.stringify(req.path)}`)
+    if (req.body !== undefined && req.rawBody !== undefined) throw new TypeError('a request carries body or rawBody, not both')
     const query = buildQueryString(req.query)
     // The URL and body are fixed here, once: every attempt signs and sends these same bytes.
     const url = `${this.transport.basePath}${req.path}${query === '' ? '' : `?${query}`}`
-    const bodyText = req.body === undefined ? '' : JSON.stringify(req.body)
-    const bodyBytes = req.body === undefined ? undefined : Buffer.from(bodyText, 'utf8')
+    const payload = req.rawBody ?? (req.body === undefined ? undefined : jsonBody(req.body))
     const site = {method, path: req.path}
     const bucket = this.bucketFor(req.path)
     // What the latest attempt saw, for its debug line.
@@ -238,8 +255,8 @@ export class WechatPayClient {
       const started = performance.now()
       let raw: RawResponse
       try {
-        const headers = await this.headersFor(method, url, bodyText)
-        raw = await this.transport.send({method, url, headers, body: bodyBytes})
+        const headers = await this.headersFor(method, url, payload)
+        raw = await this.transport.send({method, url, headers, body: payload?.bytes})
       } catch (error) {
         const failure = classifyTransportError(error)
         if (failure === undefined) throw error
@@ -292,9 +309,10 @@ export class WechatPayClient {
   }
 
   /** Fresh timestamp, nonce and signature for every attempt: a retry is re-signed, never replayed. */
-  private async headersFor(method: string, url: string, body: string): Promise<Record<string, string>> {
+  private async headersFor(method: string, url: string, payload: RawRequestBody | undefined): Promise<Record<string, string>> {
     const timestamp = Math.floor(this.clock() / 1000)
     const nonce = createNonce()
+    const body = payload?.signed ?? ''
     const signature = await signInThreadPool(requestMessage({method, url, timestamp, nonce, body}), this.privateKey)
     const headers: Record<string, string> = {
       authorization: formatAuthorization({
@@ -307,7 +325,7 @@ export class WechatPayClient {
       accept: 'application/json',
       'user-agent': this.userAgent,
     }
-    if (body !== '') headers['content-type'] = 'application/json'
+    if (payload !== undefined && payload.bytes.length > 0) headers['content-type'] = payload.contentType
     // Public-key mode: the request names the key WeChat Pay must sign the response with (reference §2).
     if (this.verification.mode === 'public-key') headers['wechatpay-serial'] = this.verification.publicKeyId
     return headers
@@ -316,6 +334,12 @@ export class WechatPayClient {
   private bucketFor(apiPath: string): TokenBucket | undefined {
     if (this.rateLimit === false) return undefined
     const family = rateLimitFamilyOf(apiPath)
-    return this.rateLimiters.bucketFor(this.mchid, family, this.rateLimit ?? DEFAULT_RATE_LIMITS[family])
+    return this.rateLimiters.bucketFor(this.mchid, family, effectiveRateLimit(family, this.rateLimit))
   }
+}
+
+/** A JSON body: the exact bytes sent are the text signed. */
+function jsonBody(value: unknown): RawRequestBody {
+  const text = JSON.stringify(value)
+  return {bytes: Buffer.from(text, 'utf8'), contentType: 'application/json', signed: text}
 }

@@ -10,7 +10,7 @@ export interface RateLimit {
   burst: number
 }
 
-export type RateLimitFamily = 'membercard-open' | 'brand-partner' | 'other'
+export type RateLimitFamily = 'membercard-open' | 'brand-partner' | 'media' | 'other'
 
 /**
  * Defaults per family. burst 1 spaces requests evenly: the server's window is not documented, and evenly spaced
@@ -22,6 +22,10 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitFamily, RateLimit>> =
   // I: no limit is published for membercard-open (reference §3). 5/s is an inference: the documented limit of the
   // sister family, conservative enough not to trip an unknown limit.
   'membercard-open': {qps: 5, burst: 1},
+  // F: the image upload is "limited to 100 requests per minute" (reference §1c). A bucket lets burst + qps·60 requests
+  // into any 60 s window, whether the server counts fixed or sliding minutes: 5 + 1.5·60 = 95, 5 under the limit to
+  // absorb clock and latency jitter between us and the server.
+  media: {qps: 1.5, burst: 5},
   // I: any other APIv3 path (none is called today) gets the same conservative pace.
   other: {qps: 5, burst: 1},
 }
@@ -29,7 +33,20 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitFamily, RateLimit>> =
 export function rateLimitFamilyOf(path: string): RateLimitFamily {
   if (path.startsWith('/v3/brand/partner/')) return 'brand-partner'
   if (path.startsWith('/v3/marketing/membercard-open/')) return 'membercard-open'
+  if (path.startsWith('/v3/marketing/favor/media/')) return 'media'
   return 'other'
+}
+
+/**
+ * The limit a client paces a family at: its override when it has one, the family's default otherwise. The media
+ * family's limit is documented per minute (reference §1c) and an override is a requests-per-second figure meant for
+ * the card APIs (an embedded emulator's 10 000/s, say), so there an override may only tighten the default.
+ */
+export function effectiveRateLimit(family: RateLimitFamily, override: RateLimit | undefined): RateLimit {
+  const documented = DEFAULT_RATE_LIMITS[family]
+  if (override === undefined) return documented
+  if (family !== 'media') return override
+  return {qps: Math.min(override.qps, documented.qps), burst: Math.min(override.burst, documented.burst)}
 }
 
 export function validateRateLimit(limit: RateLimit, where: string): void {

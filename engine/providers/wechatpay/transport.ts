@@ -71,7 +71,7 @@ export class HttpTransport {
     /** Path with the base path and query, as signed. */
     url: string
     headers: Record<string, string>
-    body: Buffer | undefined
+    body: Uint8Array | undefined
   }): Promise<RawResponse> {
     const res = await this.pool.request({
       path: request.url,

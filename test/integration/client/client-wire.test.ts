@@ -1,4 +1,4 @@
-import {createPrivateKey} from 'node:crypto'
+import {createHash, createPrivateKey} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -9,8 +9,10 @@ import {
   TransportError,
   UnexpectedResponseError,
 } from '../../../engine/providers/wechatpay/errors.js'
+import {MediaApi} from '../../../engine/providers/wechatpay/media.js'
 import {MembercardOpenApi} from '../../../engine/providers/wechatpay/membercard-open.js'
 import {BrandCardMemberApi} from '../../../engine/providers/wechatpay/brand-card-member.js'
+import {parseAuthorization, requestMessage, verifyMessage} from '../../../engine/providers/wechatpay/signing.js'
 import {RateLimiterRegistry} from '../../../engine/providers/wechatpay/rate-limiter.js'
 import {loadPlatformKey} from '../../../engine/providers/wechatpay/response-verification.js'
 import {
@@ -195,6 +197,35 @@ describe('response verification', () => {
   it('reports a signed body that is not JSON', async () => {
     server = await startScriptedServer(() => ({status: 200, body: '<html>'}))
     await expect(client(server.url).request({method: 'GET', path: '/v3/x'})).rejects.toThrow(UnexpectedResponseError)
+  })
+})
+
+describe('image upload on the wire', () => {
+  it('signs the meta JSON, sends multipart bytes, and resends the identical bytes after a lost connection', async () => {
+    const mediaUrl = 'https://media.example/pic.png'
+    server = await startScriptedServer((_r, i) => (i === 0 ? {status: 0, reset: true} : {status: 200, body: JSON.stringify({media_url: mediaUrl})}))
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2])
+    const res = await new MediaApi(client(server.url)).uploadImage({filename: 'logo.png', bytes: png})
+    expect(res).toEqual({media_url: mediaUrl})
+    const [first, second] = server.seen
+    expect(server.seen).toHaveLength(2)
+    expect(second!.body.equals(first!.body)).toBe(true)
+    expect(second!.headers['content-type']).toBe(first!.headers['content-type'])
+    expect(first!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/)
+    expect(second!.nonce).not.toBe(first!.nonce)
+    const form = await new Request('http://wire.test/', {
+      method: 'POST',
+      headers: {'content-type': String(second!.headers['content-type'])},
+      body: second!.body,
+    }).formData()
+    const meta = form.get('meta') as string
+    expect(JSON.parse(meta)).toEqual({filename: 'logo.png', sha256: createHash('sha256').update(png).digest('hex')})
+    // The body line of the signature is the meta part, so a check over the multipart body fails and one over meta passes.
+    expect(second!.signatureProblem).toBe('signature does not verify')
+    const auth = parseAuthorization(String(second!.headers.authorization))
+    if (typeof auth === 'string') throw new Error(auth)
+    const message = requestMessage({method: 'POST', url: second!.url, timestamp: Number(auth.timestamp), nonce: auth.nonce_str, body: meta})
+    expect(verifyMessage(message, auth.signature, merchantKeys.publicKey)).toBe(true)
   })
 })
 

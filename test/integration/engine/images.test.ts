@@ -120,7 +120,7 @@ describe('images from local files (end to end)', () => {
     expect(changed.changes.filter((c) => c.action !== 'no-op').map((c) => [c.name, c.action, c.steps.map((s) => s.op)])).toEqual([['coffee', 'update', ['upload', 'patch']]])
     const second = await p.cli(['apply', '--auto-approve'])
     expect(second.code, second.stdout + second.stderr).toBe(0)
-    expect(second.stdout).toMatch(/MemberCard\.coffee: upload done/)
+    expect(second.stdout).toMatch(/MemberCard\.coffee: upload cards\/coffee\/assets\/logo\.png done/)
     expect(uploads(p)).toBe(4)
     const last = await p.cli(['plan', '--detailed-exitcode'])
     expect(last.code, last.stdout + last.stderr).toBe(0)
@@ -144,7 +144,7 @@ describe('images from local files (end to end)', () => {
 
   it('a saved plan whose image changed before apply fails that card, naming the file, and uploads nothing', async () => {
     const p = await imageProject()
-    const saved = await p.cli(['plan', '--out', 'plan.json'])
+    const saved = await p.cli(['plan', '--out', path.join(p.dir, 'plan.json')])
     expect(saved.code, saved.stderr).toBe(0)
     writeImage(p, 'cards/shared/card.png', png(716, 320, '#000000'))
     const apply = await p.cli(['apply', path.join(p.dir, 'plan.json')])

@@ -56,7 +56,10 @@ export async function createProject(
     cpSync(path.join(packageRoot, 'examples/quickstart/cards'), path.join(dir, 'cards'), {recursive: true})
   } else {
     mkdirSync(path.join(dir, 'cards'))
-    for (const [file, text] of Object.entries(cards)) writeFileSync(path.join(dir, 'cards', file), text)
+    for (const [file, text] of Object.entries(cards)) {
+      mkdirSync(path.dirname(path.join(dir, 'cards', file)), {recursive: true})
+      writeFileSync(path.join(dir, 'cards', file), text)
+    }
   }
   for (const [file, text] of Object.entries(opts.extraCards ?? {})) writeFileSync(path.join(dir, 'cards', file), text)
   writeFileSync(

@@ -3,6 +3,7 @@ import {
   DEFAULT_RATE_LIMITS,
   RateLimiterRegistry,
   TokenBucket,
+  effectiveRateLimit,
   rateLimitFamilyOf,
 } from '../../../engine/providers/wechatpay/rate-limiter.js'
 
@@ -92,6 +93,28 @@ describe('family defaults', () => {
   it('classifies paths by family', () => {
     expect(rateLimitFamilyOf('/v3/brand/partner/card-member/cards')).toBe('brand-partner')
     expect(rateLimitFamilyOf('/v3/marketing/membercard-open/cards/x')).toBe('membercard-open')
+    expect(rateLimitFamilyOf('/v3/marketing/favor/media/image-upload')).toBe('media')
     expect(rateLimitFamilyOf('/v3/certificates')).toBe('other')
+  })
+
+  it('keeps image uploads under the documented 100 per minute in every 60 s window', () => {
+    const t = manualTime()
+    const bucket = new TokenBucket(DEFAULT_RATE_LIMITS.media, t.clock, t.sleep)
+    const start = t.clock()
+    const sendTimes = Array.from({length: 400}, () => start + bucket.reserve())
+    for (const at of sendTimes) {
+      expect(sendTimes.filter((s) => s >= at && s < at + 60_000).length).toBeLessThanOrEqual(100)
+    }
+    // …and not far under it: the first minute from a cold start lets the burst of 5 and 89 paced ones through.
+    expect(sendTimes.filter((s) => s < start + 60_000).length).toBe(94)
+  })
+
+  it('lets an override only tighten the media limit, and replace the others', () => {
+    const loose = {qps: 10_000, burst: 1}
+    expect(effectiveRateLimit('media', loose)).toEqual({qps: 1.5, burst: 1})
+    expect(effectiveRateLimit('media', {qps: 0.5, burst: 20})).toEqual({qps: 0.5, burst: 5})
+    expect(effectiveRateLimit('media', undefined)).toEqual(DEFAULT_RATE_LIMITS.media)
+    expect(effectiveRateLimit('membercard-open', loose)).toEqual(loose)
+    expect(effectiveRateLimit('brand-partner', undefined)).toEqual(DEFAULT_RATE_LIMITS['brand-partner'])
   })
 })
