@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parseAllDocuments} from 'yaml'
 import {formatAddress} from '../../../engine/model/address.js'
+import {isImageFileRef} from '../../../engine/model/image.js'
 import type {StateDocument} from '../../../engine/model/state.js'
 import {emptyState} from '../../../engine/model/state.js'
 import {computePlan, splitWriteOnly, type DesiredCard, type LiveRead} from '../../../engine/plan/compute-plan.js'
@@ -11,14 +12,35 @@ import {packageRoot} from '../../../engine/paths.js'
 
 export const wires = loadWires()
 
-/** The quickstart example cards, parsed straight from YAML (the loader has its own tests). */
+/**
+ * The URLs the quickstart's local images stand for in unit tests (as if uploaded there), so plans computed from the
+ * example cards deal in URLs; tests/unit/plan/images.test.ts covers file references.
+ */
+export const EXAMPLE_IMAGE_URLS: Readonly<Record<string, string>> = {
+  'assets/coffee-logo.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7ImvtsqfqRBV8yFgM7ciaVz0ehkJL9JTHxG9rg/0',
+  'assets/coffee-background.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7Imvtsn7sYGNcEj33YzVvJF88ECQ19/0',
+  'assets/fitness-card.png': 'https://wxpaylogo.qpic.cn/wxpaylogo/PiajxSqBRaEIPAeia7ImvtsuT5eXh2gQm8fKc0rNw7pL/0',
+}
+
+function withExampleUrls(value: unknown): unknown {
+  if (isImageFileRef(value)) {
+    const url = EXAMPLE_IMAGE_URLS[value.file]
+    if (!url) throw new Error(`no example URL for ${value.file}`)
+    return url
+  }
+  if (Array.isArray(value)) return value.map(withExampleUrls)
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withExampleUrls(v)]))
+  return value
+}
+
+/** The quickstart example cards, parsed straight from YAML (the loader has its own tests), local images as URLs. */
 export function exampleCards(): DesiredCard[] {
   const dir = path.join(packageRoot, 'examples/quickstart/cards')
   const out: DesiredCard[] = []
   for (const file of ['bookstore-reader.yaml', 'brand-cards.yaml', 'coffee-member.yaml']) {
     for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
       const d = doc.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>}
-      out.push({address: formatAddress(d.kind, d.metadata.name), kind: d.kind, name: d.metadata.name, spec: d.spec})
+      out.push({address: formatAddress(d.kind, d.metadata.name), kind: d.kind, name: d.metadata.name, spec: withExampleUrls(d.spec) as Record<string, unknown>})
     }
   }
   return out
