@@ -1,9 +1,10 @@
 import {readFileSync} from 'node:fs'
-import {generateKeyPairSync} from 'node:crypto'
+import {createHash, generateKeyPairSync} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {Wechatpay} from 'wechatpay-axios-plugin'
+import {Multipart, Wechatpay} from 'wechatpay-axios-plugin'
 import {startEmulator, type RunningEmulator} from '../../emulator/index.js'
 import {brandBody, membercardBody} from '../emulator/bodies.js'
+import {pngImage} from '../emulator/images.js'
 
 /**
  * A client that is not ours against the emulator: wechatpay-axios-plugin (reference §4's best Node candidate), set up
@@ -103,6 +104,20 @@ describe.each<Mode>(['public-key', 'platform-certificate'])('wechatpay-axios-plu
     const removed = await cards._card_id_.delete({card_id: second, params: {brand_id: brandId}})
     expect(removed.status).toBe(200)
     expect(removed.data.state).toBe('CARD_INVALID')
+  })
+
+  it('uploads an image with its Multipart helper as its documentation does (signed over the meta JSON), verifying the answer', async () => {
+    const wxpay = plugin(mode)
+    const bytes = pngImage(5)
+    const meta = {filename: 'logo.png', sha256: createHash('sha256').update(bytes).digest('hex')}
+    // The plugin signs `config.meta` when given (its decorator: JSON.stringify(config.meta ?? config.data)). Its
+    // Multipart is sent as the bytes it builds: axios 1.x would otherwise re-encode the form-like object itself (a
+    // Buffer part then loses its filename and arrives as a text field).
+    const media = new Multipart().append('meta', JSON.stringify(meta)).append('file', bytes, 'logo.png')
+    const uploaded = await wxpay.v3.marketing.favor.media.imageUpload.post(media.getBuffer(), {meta, headers: media.getHeaders()})
+    expect(uploaded.status).toBe(200)
+    expect(uploaded.data.media_url).toBe(`${emu.url}/media/${meta.sha256}.png`)
+    expect(Buffer.from(await (await fetch(uploaded.data.media_url)).arrayBuffer())).toEqual(bytes)
   })
 
   it('surfaces an API error as an AxiosError with the documented body', async () => {
