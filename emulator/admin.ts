@@ -2,6 +2,7 @@ import type {CardRecord, CardStore, MediaFormat, MediaRecord} from './store.js'
 import {MEDIA_PREFIX, mediaFileName} from './media.js'
 import {formatTime} from './time.js'
 import {DEFAULT_TOTAL_QUANTITY} from './membercard-open.js'
+import {decideReview, settleReview, type ReviewRecord, type ReviewVerdict} from './review.js'
 
 /**
  * Changes "behind cardform's back", as a person in the merchant console would (the issue's admin route). They skip
@@ -26,12 +27,26 @@ export interface AdminCardView {
   owner_mchid: string
   card: Record<string, unknown>
   rights?: Record<string, unknown>
+  /** A pending review's due time (emulator clock, ms) or a failed review's reason, which GET never shows. */
+  review?: ReviewRecord
 }
 
-export function adminCardView(r: CardRecord): AdminCardView {
+/** The record as the admin sees it at `now` (a pending review whose delay ran out shows approved). */
+export function adminCardView(r: CardRecord, now: number): AdminCardView {
+  settleReview(r, now)
   const view: AdminCardView = {family: r.family, card_id: r.card_id, owner_mchid: r.owner_mchid, card: structuredClone(r.card)}
   if (r.rights) view.rights = structuredClone(r.rights)
+  if (r.review) view.review = structuredClone(r.review)
   return view
+}
+
+/** Approve a card, or fail it with a reason, as WeChat Pay's reviewers would (review.ts). */
+export function reviewCard(store: CardStore, cardId: string, verdict: ReviewVerdict, now: number): AdminCardView {
+  const record = store.get(cardId)
+  if (!record) throw new AdminError(404, `no card ${cardId}`)
+  decideReview(record, verdict)
+  store.touch(record)
+  return adminCardView(record, now)
 }
 
 /** One uploaded image, as GET /__admin/media lists it (the bytes themselves are at `media_url`). */
@@ -80,5 +95,5 @@ export function mutateCard(store: CardStore, cardId: string, patch: unknown, now
   }
   if (typeof owner_mchid === 'string') store.changeOwner(record, owner_mchid)
   store.touch(record)
-  return adminCardView(record)
+  return adminCardView(record, now)
 }

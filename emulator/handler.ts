@@ -1,5 +1,6 @@
 import type {CardRecord, CardStore, Family} from './store.js'
 import type {Random} from './random.js'
+import type {ReviewDelay} from './review.js'
 import {ApiError, cardNotFound, invalidRequest} from './errors.js'
 import type {UploadForm} from './media.js'
 
@@ -26,6 +27,8 @@ export interface ApiReply {
 export interface HandlerEnv {
   store: CardStore
   random: Random
+  /** How long a submitted membercard-open template stays NOT_APPROVE (review.ts). */
+  reviewDelay: ReviewDelay
   /** The emulator's own URL, `http://host:port`: where it serves uploaded images. */
   baseUrl: string
 }

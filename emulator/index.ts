@@ -7,11 +7,13 @@ import {loadOrCreateKeys, type EmulatorCredentials, type EmulatorKeys} from './c
 import {CardStore} from './store.js'
 import {createRandom} from './random.js'
 import {EmulatorServer, type EmulatorStats} from './server.js'
-import {adminCardView, adminMediaView, mutateCard, type AdminCardView, type AdminMediaView} from './admin.js'
+import {adminCardView, adminMediaView, mutateCard, reviewCard, type AdminCardView, type AdminMediaView} from './admin.js'
+import type {ReviewDelay, ReviewVerdict} from './review.js'
 
 export type {EmulatorCredentials} from './credentials.js'
 export type {EmulatorStats} from './server.js'
 export type {AdminCardView, AdminMediaView} from './admin.js'
+export type {ReviewDelay, ReviewVerdict} from './review.js'
 
 /** A local WeChat Pay APIv3 emulator for the member card APIs. Its behaviour spec is emulator/EMULATOR.md. */
 export interface EmulatorOptions {
@@ -33,6 +35,11 @@ export interface EmulatorOptions {
   seed?: number
   /** Milliseconds since the epoch; default Date.now. */
   clock?: () => number
+  /**
+   * How long a created or edited membercard-open template stays NOT_APPROVE before it is APPROVED: 0 (default) = at
+   * once; `manual` = until `admin.review()` decides.
+   */
+  reviewDelayMs?: ReviewDelay
 }
 
 export interface EmulatorAdmin {
@@ -46,6 +53,8 @@ export interface EmulatorAdmin {
   stats(): EmulatorStats
   /** Forget every card and image, and reset the stats. */
   reset(): Promise<void>
+  /** Decide a membercard-open card's review: approve it, or fail it with a reason (kept for the admin only). */
+  review(cardId: string, verdict: ReviewVerdict): Promise<AdminCardView>
 }
 
 export interface RunningEmulator {
@@ -77,6 +86,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     rateLimitQps: checkNonNegative('rateLimitQps', options.rateLimitQps),
     failRate: checkRate('failRate', options.failRate),
     dropRate: checkRate('dropRate', options.dropRate),
+    reviewDelay: options.reviewDelayMs === 'manual' ? ('manual' as const) : checkNonNegative('reviewDelayMs', options.reviewDelayMs),
   }
   const clock = options.clock ?? Date.now
   const host = options.host ?? '127.0.0.1'
@@ -137,10 +147,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closed
     },
     admin: {
-      listCards: () => store.all().map(adminCardView),
+      listCards: () => store.all().map((r) => adminCardView(r, clock())),
       getCard: (cardId) => {
         const r = store.get(cardId)
-        return r ? adminCardView(r) : undefined
+        return r ? adminCardView(r, clock()) : undefined
       },
       async mutateCard(cardId, patch) {
         const view = mutateCard(store, cardId, patch, clock())
@@ -152,6 +162,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       async reset() {
         running.reset()
         await store.flush()
+      },
+      async review(cardId, verdict) {
+        const view = reviewCard(store, cardId, verdict, clock())
+        await store.flush()
+        return view
       },
     },
   }

@@ -14,6 +14,7 @@ import {
 } from './handler.js'
 import {checkCodeModeChange, checkDateInformation, checkDisplayLevel, checkImmutable} from './common-rules.js'
 import type {CardRecord} from './store.js'
+import {settleReview, submitForReview} from './review.js'
 
 /**
  * The membercard-open family: /v3/marketing/membercard-open/cards. Sources: reference §1a (paths, 200 vs 204),
@@ -232,31 +233,39 @@ export function createMembercard(req: ApiRequest, env: HandlerEnv): ApiReply {
   const body = asObject(req.body)
   validate(body, createRule)
   const retry = findRetry(env, FAMILY, req.mchid, body)
-  if (retry) return {status: 200, body: presentMembercard(retry)}
+  if (retry) return {status: 200, body: presentMembercard(look(retry, req, env))}
   checkCardRules(body, true)
   const time = formatTime(req.now)
   const card: Record<string, unknown> = {
     card_id: createCardId(env.random),
     create_time: time,
     update_time: time,
-    // Inference: the review step (NOT_APPROVE) is not emulated; a new card is APPROVED at once. A test can
-    // set another status through the admin route.
-    status: 'APPROVED',
+    // Set by submitForReview below: NOT_APPROVE until reviewed, or APPROVED at once (review.ts).
+    status: 'NOT_APPROVE',
     ...structuredClone(body),
   }
   stock(card)
+  const submitted: Pick<CardRecord, 'card' | 'review'> = {card}
+  submitForReview(submitted, req.now, env.reviewDelay)
   const record = env.store.insert({
     family: FAMILY,
     card_id: card['card_id'] as string,
     owner_mchid: req.mchid,
     card,
+    ...(submitted.review ? {review: submitted.review} : {}),
     create_body: canonicalJson(body),
   })
   return {status: 200, body: presentMembercard(record)}
 }
 
+/** A card about to be shown: a pending review whose delay ran out is approved first (and persisted). */
+function look(record: CardRecord, req: ApiRequest, env: HandlerEnv): CardRecord {
+  if (settleReview(record, req.now)) env.store.touch(record)
+  return record
+}
+
 export function getMembercard(req: ApiRequest, env: HandlerEnv): ApiReply {
-  return {status: 200, body: presentMembercard(findOwnCard(req, env, FAMILY))}
+  return {status: 200, body: presentMembercard(look(findOwnCard(req, env, FAMILY), req, env))}
 }
 
 export function listMembercards(req: ApiRequest, env: HandlerEnv): ApiReply {
@@ -272,7 +281,7 @@ export function listMembercards(req: ApiRequest, env: HandlerEnv): ApiReply {
       (!brandId || (r.card['brand'] as Record<string, unknown>)['brand_id'] === brandId) &&
       (!appid || r.card['appid'] === appid),
   )
-  const data = matching.slice(offset * limit, offset * limit + limit).map(presentMembercard)
+  const data = matching.slice(offset * limit, offset * limit + limit).map((r) => presentMembercard(look(r, req, env)))
   return {status: 200, body: {data, total_count: matching.length, offset, limit}}
 }
 
@@ -296,6 +305,8 @@ export function patchMembercard(req: ApiRequest, env: HandlerEnv): ApiReply {
   merged['update_time'] = formatTime(req.now)
   stock(merged)
   record.card = merged
+  // An edited template goes back to review (the reading of the status enum; review.ts).
+  submitForReview(record, req.now, env.reviewDelay)
   env.store.touch(record)
   return {status: 204}
 }

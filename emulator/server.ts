@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {randomBytes} from 'node:crypto'
 import {
+  AUTH_SCHEME,
   MAX_CLOCK_SKEW_SECONDS,
   createNonce,
   parseAuthorization,
@@ -16,9 +17,10 @@ import type {Random} from './random.js'
 import {matchRoute} from './routes.js'
 import {checkGeneralRules} from './validate.js'
 import {AGGREGATOR_PATH, aggregatorError, createAggregatorCard} from './aggregator.js'
-import {AdminError, adminCardView, adminMediaView, mutateCard} from './admin.js'
+import {AdminError, adminCardView, adminMediaView, mutateCard, reviewCard} from './admin.js'
 import type {HandlerEnv} from './handler.js'
 import {CONTENT_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX, MEDIA_UPLOAD_PATH, parseMediaPath, readUploadForm, type UploadForm} from './media.js'
+import {ReviewError, parseVerdict, type ReviewDelay} from './review.js'
 
 /** The realism knobs (EMULATOR.md "Realism knobs"). */
 export interface Knobs {
@@ -30,6 +32,8 @@ export interface Knobs {
   failRate: number
   /** Probability of a connection reset after the change was applied. */
   dropRate: number
+  /** How long a created or edited membercard-open template stays NOT_APPROVE (review.ts). */
+  reviewDelay: ReviewDelay
 }
 
 export interface EmulatorStats {
@@ -66,6 +70,12 @@ const MAX_BODY_BYTES = 1 << 20
  */
 const MAX_UPLOAD_BODY_BYTES = 2 * MAX_IMAGE_BYTES
 
+/**
+ * `Wechatpay-Signature-Type` of every signed answer: the official verification page shows
+ * `WECHATPAY2-SHA256-RSA2048` on a real answer (EMULATOR.md "Response headers"); the same name as the request scheme.
+ */
+const SIGNATURE_TYPE = AUTH_SCHEME
+
 interface Bucket {
   tokens: number
   last: number
@@ -93,7 +103,7 @@ export class EmulatorServer {
   ) {}
 
   get env(): HandlerEnv {
-    return {store: this.store, random: this.random, baseUrl: this.keys.credentials.endpoint}
+    return {store: this.store, random: this.random, reviewDelay: this.knobs.reviewDelay, baseUrl: this.keys.credentials.endpoint}
   }
 
   reset(): void {
@@ -310,7 +320,12 @@ export class EmulatorServer {
     await new Promise((resolve) => setTimeout(resolve, ms))
   }
 
-  /** Every /v3 answer, error or not, carries the four Wechatpay-* headers and Request-ID (reference §2, [SK]). */
+  /**
+   * Every /v3 answer, error or not, is signed and carries the headers of the official example of a real answer
+   * (EMULATOR.md "Response headers" gives the source of each): Request-ID, Content-Language, Cache-Control,
+   * X-Content-Type-Options, Content-Type (on a 204 too, as a real one showed), and the five Wechatpay-* headers,
+   * Wechatpay-Signature-Type included (wechatpayv3 refuses an answer without it).
+   */
   private async sendSigned(res: ServerResponse, status: number, payload: unknown, mode: SigningMode, extra: Record<string, string>): Promise<void> {
     const body = payload === undefined ? '' : JSON.stringify(payload)
     const timestamp = Math.floor(this.clock() / 1000)
@@ -319,16 +334,19 @@ export class EmulatorServer {
     const key = mode === 'public-key' ? this.keys.wechatpayPrivateKey : this.keys.platformPrivateKey
     const headers: Record<string, string | number> = {
       ...extra,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-cache, must-revalidate',
+      'X-Content-Type-Options': 'nosniff',
       'Request-ID': requestId(),
-      'Wechatpay-Timestamp': String(timestamp),
+      'Content-Language': 'zh-CN',
       'Wechatpay-Nonce': nonce,
-      'Wechatpay-Serial': mode === 'public-key' ? c.wechatpay_public_key_id : c.platform_certificate_serial,
       'Wechatpay-Signature': await signInThreadPool(responseMessage(timestamp, nonce, body), key),
+      'Wechatpay-Timestamp': String(timestamp),
+      'Wechatpay-Serial': mode === 'public-key' ? c.wechatpay_public_key_id : c.platform_certificate_serial,
+      'Wechatpay-Signature-Type': SIGNATURE_TYPE,
     }
-    if (body !== '') {
-      headers['Content-Type'] = 'application/json; charset=utf-8'
-      headers['Content-Length'] = Buffer.byteLength(body)
-    }
+    // RFC 9110 §8.6 forbids Content-Length on a 204 (the real API sends "0"; clients ignore it either way).
+    if (status !== 204) headers['Content-Length'] = Buffer.byteLength(body)
     res.writeHead(status, headers)
     res.end(body)
   }
@@ -370,7 +388,7 @@ export class EmulatorServer {
     }
     const path = url.pathname
     try {
-      if (method === 'GET' && path === '/__admin/cards') return send(200, this.store.all().map(adminCardView))
+      if (method === 'GET' && path === '/__admin/cards') return send(200, this.store.all().map((r) => adminCardView(r, this.clock())))
       if (method === 'GET' && path === '/__admin/stats') return send(200, this.stats)
       if (method === 'GET' && path === '/__admin/media') return send(200, this.store.allMedia().map((r) => adminMediaView(r, this.env.baseUrl)))
       if (method === 'POST' && path === '/__admin/reset') {
@@ -383,7 +401,7 @@ export class EmulatorServer {
         const id = decodeURIComponent(m[1]!)
         if (method === 'GET') {
           const r = this.store.get(id)
-          return r ? send(200, adminCardView(r)) : send(404, {error: `no card ${id}`})
+          return r ? send(200, adminCardView(r, this.clock())) : send(404, {error: `no card ${id}`})
         }
         if (method === 'PATCH') {
           let patch: unknown
@@ -397,9 +415,21 @@ export class EmulatorServer {
           return send(200, view)
         }
       }
+      const review = /^\/__admin\/cards\/([^/]+)\/review$/.exec(path)
+      if (review && method === 'POST') {
+        let body: unknown
+        try {
+          body = JSON.parse(raw.toString('utf8'))
+        } catch {
+          return send(400, {error: 'the body is not valid JSON'})
+        }
+        const view = reviewCard(this.store, decodeURIComponent(review[1]!), parseVerdict(body), this.clock())
+        await this.store.flush()
+        return send(200, view)
+      }
       return send(404, {error: `no admin route ${method} ${path}`})
     } catch (error) {
-      if (error instanceof AdminError) return send(error.status, {error: error.message})
+      if (error instanceof AdminError || error instanceof ReviewError) return send(error.status, {error: error.message})
       throw error
     }
   }

@@ -3,6 +3,7 @@ import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {mkdir, open, rm, unlink, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {writeFileAtomic, writeFileAtomicSync} from './atomic-write.js'
+import type {ReviewRecord} from './review.js'
 
 export type Family = 'membercard-open' | 'brand' | 'aggregator'
 
@@ -16,6 +17,8 @@ export interface CardRecord {
   card: Record<string, unknown>
   /** membercard-open rights (PATCH …/rights): stored, never returned by GET or list. */
   rights?: Record<string, unknown>
+  /** membercard-open: a pending review's due time or a failed review's reason (see review.ts). */
+  review?: ReviewRecord
   /** The create request in canonical JSON, to tell an idempotent retry from a conflicting reuse of out_request_no. */
   create_body: string
   /** Creation order, for stable list order. */

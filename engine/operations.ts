@@ -12,6 +12,7 @@ import {resolveImageFields} from './plan/images.js'
 import {computePlan, type DesiredCard, type ImportRead, type LiveRead} from './plan/compute-plan.js'
 import {importsToRead, readImports, refreshLive, type RefreshStrategy} from './plan/refresh.js'
 import {annotateDrift, computeRefreshOnlyPlan} from './plan/refresh-only.js'
+import {collectReviews} from './plan/review.js'
 import {selectCards} from './plan/targeting.js'
 import {readSavedPlan, staleReasons, writeSavedPlan, type SavedPlan} from './plan/saved-plan.js'
 import {StateManager} from './state/state-manager.js'
@@ -111,6 +112,8 @@ async function planWithState(
   }
   const plan = annotateDrift(refreshOnly ? computeRefreshOnlyPlan(input) : computePlan({...input, desired: scope.desired}), live)
   plan.mode = refreshOnly ? 'refresh-only' : 'normal'
+  // Review status is reported beside the plan, never planned: only the cards not (yet) approved are listed.
+  if (refresh) plan.reviews = collectReviews(scope.state, live, ws.wires).filter((r) => r.status !== 'approved')
   if (opts.targets?.length) plan.targets = opts.targets
   if (opts.excludes?.length) plan.excludes = opts.excludes
   if (diagnostics.length) {

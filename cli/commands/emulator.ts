@@ -18,13 +18,22 @@ const nonNegative = Flags.custom<number>({
   },
 })
 
+const reviewDelay = Flags.custom<number | 'manual'>({
+  async parse(input) {
+    if (input === 'manual') return 'manual'
+    const n = Number(input)
+    if (!(n >= 0) || !Number.isFinite(n)) throw new Error(`expected milliseconds >= 0 or "manual", got "${input}"`)
+    return n
+  },
+})
+
 export default class Emulator extends Command {
   static override summary = 'Run a local WeChat Pay API emulator for the member card APIs.'
   static override description =
     'Serves the membercard-open, brand partner, image upload and aggregator endpoints with real APIv3 signatures, in the foreground ' +
     'until interrupted. Prints the URL and the credentials file a client (cardform or any APIv3 client) points at.'
 
-  static override examples = ['<%= config.bin %> emulator', '<%= config.bin %> emulator --port 8088 --data .emulator --latency 50']
+  static override examples = ['<%= config.bin %> emulator', '<%= config.bin %> emulator --port 8088 --data .emulator --latency 50', '<%= config.bin %> emulator --review-delay manual']
 
   static override flags = {
     port: Flags.integer({description: 'Port to listen on (0 = any free port).', default: 0, min: 0, max: 65535}),
@@ -35,6 +44,12 @@ export default class Emulator extends Command {
     'rate-limit': nonNegative({description: 'Requests per second per merchant before 429 RATELIMIT_EXCEEDED (0 = none).', default: 0}),
     'fail-rate': probability({description: 'Probability of 500 SYSTEM_ERROR before any change.', default: 0}),
     'drop-rate': probability({description: 'Probability of a connection reset after the change was applied.', default: 0}),
+    'review-delay': reviewDelay({
+      description:
+        'Milliseconds a created or edited membercard-open card stays NOT_APPROVE before it is APPROVED (0 = at once); ' +
+        '"manual": until approved or failed with POST /__admin/cards/{card_id}/review.',
+      default: 0,
+    }),
     seed: Flags.integer({description: 'Seed of the randomness, for reproducible runs.'}),
   }
 
@@ -49,6 +64,7 @@ export default class Emulator extends Command {
       rateLimitQps: flags['rate-limit'],
       failRate: flags['fail-rate'],
       dropRate: flags['drop-rate'],
+      reviewDelayMs: flags['review-delay'],
       ...(flags.seed === undefined ? {} : {seed: flags.seed}),
     })
     // The keys stay in their files: only where they are is printed.

@@ -1,6 +1,6 @@
 import {diffLines} from 'diff'
 import {formatPosition} from '../../engine/model/diagnostic.js'
-import type {Action, FieldChange, Plan, Reason, ResourceChange, SkippedChange} from '../../engine/model/plan.js'
+import type {Action, CardReview, FieldChange, Plan, Reason, ResourceChange, SkippedChange} from '../../engine/model/plan.js'
 import {assertNever} from '../../engine/model/plan.js'
 import type {ImageFile} from '../../engine/model/image.js'
 
@@ -185,4 +185,22 @@ function refreshOnlySummaryLine(plan: Plan): string {
 export function targetingLine(plan: Plan, code: (flag: string) => string = (f) => f): string | undefined {
   const flags = [...(plan.targets ?? []).map((t) => `--target ${t}`), ...(plan.excludes ?? []).map((e) => `--exclude ${e}`)]
   return flags.length ? `Targeted plan (${flags.map(code).join(' ')}): cards outside it were neither read nor planned.` : undefined
+}
+
+/**
+ * One card's review (审核) status in words. The API gives no reason for a failure (membercard-open's GET has no such
+ * field), so the line sends the reader to the merchant platform.
+ */
+export function reviewLine(r: CardReview): string {
+  const card = `${r.address} (card ${r.remote_id})`
+  switch (r.status) {
+    case 'in-review':
+      return `${card} is in WeChat Pay review (${r.api_status}): it cannot be handed out until approved`
+    case 'failed':
+      return `${card} failed WeChat Pay review (${r.api_status}); the API gives no reason: see the merchant platform`
+    case 'approved':
+      return `${card} is approved (${r.api_status})`
+    default:
+      return assertNever(r.status)
+  }
 }

@@ -15,6 +15,7 @@ import {
   irreversibleSentence,
   isLongText,
   reasonPhrase,
+  reviewLine,
   skippedLine,
   stateUpdateLine,
   summaryLine,
@@ -65,6 +66,11 @@ export function renderPlanHtml(view: PlanHtmlView): string {
     body.push('<section class="drift" aria-labelledby="drift-h">', '<h2 id="drift-h">Changed outside cardform (drift)</h2>')
     for (const d of plan.drift) body.push(...driftBlock(d))
     body.push('</section>')
+  }
+  if (plan.reviews?.length) {
+    body.push('<section aria-labelledby="review-h">', '<h2 id="review-h">WeChat Pay review (审核; not drift, nothing to apply)</h2>', '<ul>')
+    for (const r of plan.reviews) body.push(`<li>${r.status === 'failed' ? '<span class="tag destructive">failed review</span> ' : ''}${esc(reviewLine(r))}</li>`)
+    body.push('</ul>', '</section>')
   }
   if (changed.length) {
     body.push('<section aria-labelledby="changes-h">', `<h2 id="changes-h">Changes (${changed.length} card${changed.length === 1 ? '' : 's'})</h2>`)

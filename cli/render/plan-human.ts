@@ -1,5 +1,5 @@
 import type {Drift, FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, afterValue, destructiveSentence, fieldMarker, formatValue, irreversibleSentence, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
+import {actionMarker, actionPhrase, afterValue, destructiveSentence, fieldMarker, formatValue, irreversibleSentence, isLongText, reasonPhrase, reviewLine, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines, where} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {renderDiagnostic} from './diagnostics.js'
 import type {Style} from './style.js'
@@ -7,8 +7,8 @@ import type {Style} from './style.js'
 /**
  * The plan as a reviewer reads it in a terminal or a CI log. Pure: (plan, style) → text.
  *
- * Order: what needs attention first (irreversible and destructive changes), then drift, then every card with a
- * change, then diagnostics, then the summary line.
+ * Order: what needs attention first (irreversible and destructive changes), then drift, then the cards in or failing
+ * WeChat Pay review, then every card with a change, then diagnostics, then the summary line.
  */
 export function renderPlanHuman(plan: Plan, style: Style): string {
   const out: string[] = []
@@ -20,6 +20,11 @@ export function renderPlanHuman(plan: Plan, style: Style): string {
   if (plan.drift.length) {
     out.push(style.bold('Cards changed outside cardform (drift):'), '')
     for (const d of plan.drift) out.push(...renderDrift(d, style), '')
+  }
+  if (plan.reviews?.length) {
+    out.push(style.bold('WeChat Pay review (审核; not drift, nothing to apply):'), '')
+    for (const r of plan.reviews) out.push((r.status === 'failed' ? style.removed : style.warning)(`  # ${reviewLine(r)}`))
+    out.push('')
   }
   if (changed.length) {
     out.push(style.bold('cardform will perform the following actions:'), '')

@@ -1,6 +1,6 @@
 import {formatPosition} from '../../engine/model/diagnostic.js'
 import type {FieldChange, Plan, ResourceChange} from '../../engine/model/plan.js'
-import {actionMarker, actionPhrase, afterValue, fieldMarker, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
+import {actionMarker, actionPhrase, afterValue, fieldMarker, reviewLine, formatValue, isLongText, reasonPhrase, skippedLine, stateUpdateLine, summaryLine, targetingLine, textDiffLines} from './plan-common.js'
 import {changesSomething} from '../../engine/plan/compute-plan.js'
 import {COMMENT_LIMITS} from './comment-limits.js'
 
@@ -52,7 +52,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): P
 const WHOLE_PLAN = 'The whole plan: `cardform plan` on this branch, or the saved plan file (`cardform plan --out`) that CI keeps with this run.'
 
 function fullTier(plan: Plan, marker: string): string {
-  const out = [...header(plan, marker), ...cautions(plan), ...errorCallout(plan), ...warningList(plan), ...driftBlock(plan, true), ...skippedNote(plan)]
+  const out = [...header(plan, marker), ...cautions(plan), ...errorCallout(plan), ...warningList(plan), ...driftBlock(plan, true), ...reviewNote(plan), ...skippedNote(plan)]
   for (const c of plan.changes.filter(changesSomething)) out.push(...section(c))
   return out.join('\n')
 }
@@ -65,7 +65,7 @@ function compactTier(plan: Plan, marker: string, limit: number): string {
   const driftFields = plan.drift.filter((d) => d.field_changes.length).length
   if (driftFields) left.push(`the drifted fields of ${count(driftFields, 'card')}`)
   const note = leftOutNote('Compact view', left, limit)
-  const out = [...header(plan, marker), ...note, ...cautions(plan), ...errorCallout(plan), ...warningList(plan), ...driftBlock(plan, false), ...skippedNote(plan)]
+  const out = [...header(plan, marker), ...note, ...cautions(plan), ...errorCallout(plan), ...warningList(plan), ...driftBlock(plan, false), ...reviewNote(plan), ...skippedNote(plan)]
   // In a diff block a line starting with + or - is coloured: creates green, deletions and replacements red.
   if (cards.length) out.push('```diff', ...cards.map((c) => `${title(c)}${fieldCount(c)}`), '```', '')
   return out.join('\n')
@@ -82,6 +82,9 @@ function summaryTier(plan: Plan, marker: string, limit: number): string {
   if (warnings) left.push(`${count(warnings, 'warning')}`)
   if (plan.drift.length) left.push(`the drift of ${count(plan.drift.length, 'card')}`)
   if (plan.skipped?.length) left.push(`${count(plan.skipped.length, 'change')} left alone by \`--no-delete\``)
+  const failedReview = plan.reviews?.filter((r) => r.status === 'failed').length ?? 0
+  const inReview = plan.reviews?.filter((r) => r.status === 'in-review').length ?? 0
+  if (failedReview || inReview) left.push(`which cards are in WeChat Pay review (${inReview}) or failed it (${failedReview})`)
   const out = [...header(plan, marker), ...leftOutNote('Summary only', left, limit)]
   if (callouts) out.push('> [!CAUTION]', `> ${count(callouts, 'irreversible or destructive change')}: read the whole plan before approving.`, '')
   if (errors) out.push('> [!WARNING]', `> This plan has ${count(errors, 'error')} and cannot be applied.`, '')
@@ -148,6 +151,13 @@ function driftBlock(plan: Plan, withFields: boolean): string[] {
     }
   }
   return [...out, '```', '', '</details>', '']
+}
+
+/** Cards in WeChat Pay review (审核) or failed it: not drift and nothing to apply, but a reviewer should know. */
+function reviewNote(plan: Plan): string[] {
+  if (!plan.reviews?.length) return []
+  const failed = plan.reviews.some((r) => r.status === 'failed')
+  return [failed ? '> [!WARNING]' : '> [!NOTE]', '> WeChat Pay review (审核; not drift, nothing to apply):', ...plan.reviews.map((r) => `> - ${escapeMd(reviewLine(r))}`), '']
 }
 
 function skippedNote(plan: Plan): string[] {

@@ -85,6 +85,10 @@ export interface CardformPlan {
    */
   uploads?: ImageFile[]
   drift: Drift[]
+  /**
+   * Cards of the plan whose live review (审核) status is not approved: in review or failed. Never drift and never a change; absent when the live cards were not read. Added in 1.3.
+   */
+  reviews?: Review[]
   diagnostics: Diagnostic[]
   summary: {
     create: number
@@ -208,6 +212,23 @@ export interface Drift {
    * Fingerprint of the live card read; apply --refresh-only of a saved plan refuses when it moved. Added in 1.1.
    */
   live_fingerprint?: string
+}
+/**
+ * A card's review (审核) status as the live card showed it.
+ */
+export interface Review {
+  address: string
+  kind: string
+  name: string
+  remote_id: string
+  /**
+   * in-review: not yet decided; failed: review refused the card (the API gives no reason); approved.
+   */
+  status: 'in-review' | 'failed' | 'approved'
+  /**
+   * The API's own value (membercard-open status: NOT_APPROVE, APPROVE_FAIL, APPROVED).
+   */
+  api_status: string
 }
 export interface Diagnostic {
   severity: 'error' | 'warning'

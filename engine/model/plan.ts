@@ -9,7 +9,7 @@ import type {ImageFile} from './image.js'
  * Compatibility (as Terraform's JSON plan): a minor bump of format_version only adds properties; a reader rejects a
  * major version it does not know.
  */
-export const PLAN_FORMAT_VERSION = '1.2'
+export const PLAN_FORMAT_VERSION = '1.3'
 
 /** The closed set of actions. Every switch over it ends in assertNever. */
 export type Action =
@@ -125,6 +125,24 @@ export interface Drift {
   live_fingerprint?: string
 }
 
+/** What a card's review (审核) status means, whatever the family calls it (x-cardform-review in the kind schema). */
+export type ReviewStatus = 'in-review' | 'failed' | 'approved'
+
+/**
+ * A card's review status as the live card showed it. Not drift and not a change: WeChat Pay reviews a created or
+ * edited template, and only an approved one can be handed out. membercard-open's GET documents no reason for a
+ * failure, so none is carried.
+ */
+export interface CardReview {
+  address: Address
+  kind: string
+  name: string
+  remote_id: string
+  status: ReviewStatus
+  /** The API's own value, e.g. NOT_APPROVE. */
+  api_status: string
+}
+
 export interface PlanSummary {
   create: number
   update: number
@@ -165,6 +183,8 @@ export interface Plan {
   /** The distinct local images apply will upload (by sha256), in the order of the changes that first need them. */
   uploads?: ImageFile[]
   drift: Drift[]
+  /** Cards whose live review status is in review or failed (format 1.3); absent when nothing was read. */
+  reviews?: CardReview[]
   /** Warnings and errors, each with a stable code. A plan with an error cannot be applied. */
   diagnostics: Diagnostic[]
   summary: PlanSummary

@@ -57,6 +57,23 @@ export interface FieldSemantics {
   title?: true
   /** An image field: it may name a local file (`{file: …}`), checked against these documented limits and uploaded. */
   image?: ImageRules
+  /** The card's review (审核) status: the values that mean in review, failed and approved (x-cardform-review). */
+  review?: ReviewValues
+}
+
+/** The API values of a review status field, by what they mean (x-cardform-review). */
+export interface ReviewValues {
+  pending: readonly string[]
+  failed: readonly string[]
+  approved: readonly string[]
+}
+
+function parseReviewValues(v: unknown, where: string): ReviewValues {
+  const list = (x: unknown) => Array.isArray(x) && x.length > 0 && x.every((i) => typeof i === 'string')
+  if (!isObject(v) || !list(v.pending) || !list(v.failed) || !list(v.approved)) {
+    throw new KindSchemaError(`x-cardform-review must be {pending: [...], failed: [...], approved: [...]}: ${where}`)
+  }
+  return {pending: v.pending as string[], failed: v.failed as string[], approved: v.approved as string[]}
 }
 
 /** The documented limits of an image field (x-cardform-image). */
@@ -177,6 +194,7 @@ function readField(nodes: readonly JsonSchema[], where: string): FieldSemantics 
     if ('x-cardform-endpoint' in node) field.endpoint = text(node['x-cardform-endpoint'], 'x-cardform-endpoint', where)
     if ('x-cardform-title' in node) field.title = flag(node['x-cardform-title'], 'x-cardform-title', where)
     if ('x-cardform-image' in node) field.image = parseImageRules(node['x-cardform-image'], where)
+    if ('x-cardform-review' in node) field.review = parseReviewValues(node['x-cardform-review'], where)
   }
   return field
 }

@@ -14,7 +14,7 @@ import {
   type Step,
 } from '../model/plan.js'
 import type {ResourceState, StateDocument} from '../model/state.js'
-import type {Family} from '../model/schema-semantics.js'
+import type {Family, ReviewValues} from '../model/schema-semantics.js'
 import {diffThreeWay, type SemanticsLookup} from '../diff/three-way.js'
 import {canonicalJson, getPath, isPlainObject, valuesEqual} from '../diff/values.js'
 import type {ImageFile} from '../model/image.js'
@@ -74,6 +74,8 @@ export interface KindWire {
   patchBody(spec: Record<string, unknown>, keys: readonly string[]): Record<string, unknown>
   /** The body of the invalidate call (brand family). */
   invalidateBody(spec: Record<string, unknown>): Record<string, unknown>
+  /** The live card's review status field (x-cardform-review), for kinds whose cards are reviewed. */
+  review?: {path: string} & ReviewValues
 }
 
 export interface PlanInput {

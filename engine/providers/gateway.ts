@@ -205,8 +205,10 @@ export class WechatPayGateway implements CardGateway {
       case 'membercard-open':
         await this.open.patch(remoteId, body)
         return {}
-      case 'brand-partner':
-        return {live: await this.brand.patch(remoteId, {...body, brand_id: String(body.brand_id)})}
+      case 'brand-partner': {
+        const live = await this.brand.patch(remoteId, {...body, brand_id: String(body.brand_id)})
+        return live ? {live} : {}
+      }
       case 'aggregator':
         throw new Error(`${kind} cards cannot be modified`)
       default:

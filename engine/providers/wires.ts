@@ -24,7 +24,9 @@ export function wireFor(sem: KindSemantics): KindWire {
     ...new Set(patchOnly.filter((p) => getPath(spec, p) !== undefined).map((p) => p[0]!)),
   ]
   const oneWay = [...sem.fields].filter(([path, f]) => f.oneWay !== undefined && !path.includes('[]')).map(([path, f]) => ({path, on: f.oneWay!.on}))
-  const common = {kind: sem.kind, family: sem.family, remove: sem.remove, createOnly: sem.createOnly, lookup, patchOnlyKeys, oneWay}
+  const reviewField = [...sem.fields].find(([path, f]) => f.review !== undefined && !path.includes('[]'))
+  const review = reviewField ? {review: {path: reviewField[0], ...reviewField[1].review!}} : {}
+  const common = {kind: sem.kind, family: sem.family, remove: sem.remove, createOnly: sem.createOnly, lookup, patchOnlyKeys, oneWay, ...review}
   const sendable = (spec: Record<string, unknown>) => pick(spec, Object.keys(spec))
   /** The create body: everything sendable except the fields only PATCH accepts (sent right after the create). */
   const creatable = (spec: Record<string, unknown>) => withoutPaths(sendable(spec), patchOnly)

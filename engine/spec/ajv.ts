@@ -53,6 +53,21 @@ export const CARDFORM_KEYWORDS: readonly KeywordDefinition[] = [
   {keyword: 'x-cardform-list-key', schemaType: 'string', metaSchema: {type: 'string', minLength: 1}},
   {keyword: 'x-cardform-title', schemaType: 'boolean', metaSchema: trueOnly},
   {
+    // The field is the card's review (审核) status: which of its values mean in review, failed, approved.
+    keyword: 'x-cardform-review',
+    schemaType: 'object',
+    metaSchema: {
+      type: 'object',
+      required: ['pending', 'failed', 'approved'],
+      additionalProperties: false,
+      properties: {
+        pending: {type: 'array', minItems: 1, items: {type: 'string'}},
+        failed: {type: 'array', minItems: 1, items: {type: 'string'}},
+        approved: {type: 'array', minItems: 1, items: {type: 'string'}},
+      },
+    },
+  },
+  {
     keyword: 'x-cardform-image',
     schemaType: 'object',
     metaSchema: {

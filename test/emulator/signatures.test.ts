@@ -135,3 +135,30 @@ describe('request signature verification', () => {
     expect(m.headers.get('allow')).toContain('PATCH')
   })
 })
+
+describe('response headers', () => {
+  /** The headers of the official example of a real signed answer (EMULATOR.md "Response headers"). */
+  function expectDocumentedHeaders(r: {headers: Headers}, serial: string): void {
+    expect(r.headers.get('wechatpay-signature-type')).toBe('WECHATPAY2-SHA256-RSA2048')
+    expect(r.headers.get('content-language')).toBe('zh-CN')
+    expect(r.headers.get('cache-control')).toBe('no-cache, must-revalidate')
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(r.headers.get('wechatpay-serial')).toBe(serial)
+    expect(r.headers.get('request-id')).toMatch(/^[0-9A-F]{44}-0$/)
+  }
+
+  it('sends the documented headers on a 200, a 204 and an error, in both signing modes', async () => {
+    const created = await t.call('POST', MCO, membercardBody())
+    expect(created.status).toBe(200)
+    expectDocumentedHeaders(created, t.emu.credentials.wechatpay_public_key_id)
+    const patched = await t.call('PATCH', `${MCO}/${created.json.card_id}`, {title: '新卡名'})
+    expect(patched.status).toBe(204)
+    expectDocumentedHeaders(patched, t.emu.credentials.wechatpay_public_key_id)
+    expect(responseVerifies(patched, t.wechatpayPublicKey)).toBe(true)
+    const missing = await t.call('GET', `${MCO}/pAAAAAAAAAAAAAAAAAAAAAAAAAAA`, undefined, {wechatpaySerial: null})
+    expect(missing.status).toBe(404)
+    expectDocumentedHeaders(missing, t.emu.credentials.platform_certificate_serial)
+    expect(responseVerifies(missing, t.platformPublicKey)).toBe(true)
+  })
+})

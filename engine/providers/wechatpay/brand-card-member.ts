@@ -75,12 +75,15 @@ export class BrandCardMemberApi {
     return expectCard(res, 'GET', path)
   }
 
-  /** PATCH …/cards/{card_id} with brand_id in the body → 200 with the full card (not 204). */
-  async patch(cardId: string, body: {brand_id: string} & Record<string, unknown>): Promise<BrandCardRecord> {
+  /**
+   * PATCH …/cards/{card_id} with brand_id in the body → 200 with the full card (not 204). An answer without a body
+   * (a 204, as membercard-open's PATCH gives) is a success too, and resolves to undefined: read the card back.
+   */
+  async patch(cardId: string, body: {brand_id: string} & Record<string, unknown>): Promise<BrandCardRecord | undefined> {
     requireBrandId(body.brand_id)
     const path = `${BRAND_CARDS}/${pathSegment(cardId)}`
     const res = await this.client.request({method: 'PATCH', path, body})
-    return expectCard(res, 'PATCH', path)
+    return res.data === undefined ? undefined : expectCard(res, 'PATCH', path)
   }
 
   /**
@@ -88,11 +91,12 @@ export class BrandCardMemberApi {
    * changes nothing and it is retried like an idempotent call; a retry after a lost response may then be told the
    * card is already invalid, which the caller can confirm with get().
    */
-  async invalidate(cardId: string, brandId: string): Promise<BrandCardRecord> {
+  async invalidate(cardId: string, brandId: string): Promise<BrandCardRecord | undefined> {
     requireBrandId(brandId)
     const path = `${BRAND_CARDS}/${pathSegment(cardId)}/invalidate`
     const res = await this.client.request({method: 'POST', path, body: {brand_id: brandId}, idempotent: true})
-    return expectCard(res, 'POST', path)
+    // Documented: 200 with the card. A 204 without a body is a success all the same (see patch).
+    return res.data === undefined ? undefined : expectCard(res, 'POST', path)
   }
 }
 

@@ -177,6 +177,16 @@ export function packageVersion(): string {
 }
 
 
+/**
+ * A success: any 2xx but 202. The documented ones are 200 (with the record) and 204 (no body) (reference §1a, §1b);
+ * 201 is accepted too, as SDK maintainers saw it (wechatpay-axios-plugin#19: "官方有可能返回201状态码"), and the
+ * official SDKs verify every 2xx (wechatpay-go CheckResponse, wechatpayv3 `range(200, 300)`). 202 is not: reference §3
+ * says it was accepted but not processed, to be sent again with the same parameters (see retry.ts).
+ */
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300 && status !== 202
+}
+
 export class WechatPayClient {
   readonly mchid: string
   private readonly merchantSerial: string
@@ -259,7 +269,7 @@ export class WechatPayClient {
       }
       const requestId = headerValue(raw.headers, 'request-id')
       last = {result: String(raw.status), durationMs: performance.now() - started, requestId}
-      if (raw.status >= 200 && raw.status < 300) {
+      if (isSuccess(raw.status)) {
         const reason = verifyResponse({keys: this.verification, headers: raw.headers, body: raw.text, nowMs: this.clock()})
         if (reason !== undefined) {
           log(n, undefined, `rejected=${JSON.stringify(reason)}`)

@@ -1,11 +1,21 @@
 import {X509Certificate, createPublicKey, type KeyObject} from 'node:crypto'
-import {MAX_CLOCK_SKEW_SECONDS, responseMessage, verifyMessage} from './signing.js'
+import {AUTH_SCHEME, MAX_CLOCK_SKEW_SECONDS, responseMessage, verifyMessage} from './signing.js'
 
 /**
  * Verification of APIv3 response signatures (reference §2): Wechatpay-Timestamp, -Nonce, -Signature and -Serial must
  * be present, the timestamp within ±300 s of our clock, the serial one we know, and the signature valid over
- * `timestamp\nnonce\nbody\n` (an empty 204 body still contributes its newline).
+ * `timestamp\nnonce\nbody\n` (an empty 204 body still contributes its newline). `Wechatpay-Signature-Type`, when
+ * present, must name the one algorithm we verify.
  */
+
+/**
+ * The signature type we can verify. F: the official verification page shows `Wechatpay-Signature-Type:
+ * WECHATPAY2-SHA256-RSA2048` on a real answer (pay.weixin.qq.com …/interface-rules/build-verify-sign-src.html), and
+ * wechatpayv3 (Python) refuses any other value. I: older answers had no such header (wechatpay-axios-plugin#8
+ * shows a 2020 answer without it), so its absence is accepted; another value (the brand merchants' own
+ * `WECHATPAY-BRAND-SHA256-RSA2048`, or anything new) would be verified with the wrong algorithm, so it is refused.
+ */
+export const SUPPORTED_SIGNATURE_TYPE = AUTH_SCHEME
 
 /** A platform certificate's key, with the validity window when it came from a real X.509 certificate. */
 export interface PlatformKey {
@@ -94,6 +104,10 @@ export function verifyResponse(input: {
   const signature = headerValue(headers, 'Wechatpay-Signature')!
   const serial = headerValue(headers, 'Wechatpay-Serial')!
 
+  const signatureType = headerValue(headers, 'Wechatpay-Signature-Type')
+  if (signatureType !== undefined && signatureType !== SUPPORTED_SIGNATURE_TYPE) {
+    return `response Wechatpay-Signature-Type ${quoteShort(signatureType)} is not ${SUPPORTED_SIGNATURE_TYPE}, the only type cardform verifies`
+  }
   if (!/^\d{1,12}$/.test(timestampText)) return 'response Wechatpay-Timestamp is not a Unix time in seconds'
   const skew = Math.floor(nowMs / 1000) - Number(timestampText)
   if (Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS) {

@@ -1,8 +1,8 @@
 /**
  * Retry policy of the WeChat Pay client, as pure functions: which outcomes are retried, and after how long.
  *
- * Retried: 429 and 500/502/503/504 (reference §3: "请使用相同参数稍后重新调用", "稍后使用原参数重试") and connection
- * failures. The delay is capped exponential backoff with full jitter, unless the server sent Retry-After, which wins.
+ * Retried: 429 and 500/502/503/504 (reference §3: "请使用相同参数稍后重新调用", "稍后使用原参数重试"), 202 (reference §3
+ * status table: accepted but not processed, "请使用原参数重复请求一遍") and connection failures. The delay is capped exponential backoff with full jitter, unless the server sent Retry-After, which wins.
  */
 
 export interface RetryOptions {
@@ -22,7 +22,13 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   maxRetryAfterMs: 60_000,
 }
 
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([202, 429, 500, 502, 503, 504])
+
+/**
+ * Answers that say the request was not processed, so that even a non-idempotent one is sent again: 429 "请求未受理"
+ * and 202 "请使用原参数重复请求一遍" (reference §3).
+ */
+const NOT_PROCESSED_STATUSES: ReadonlySet<number> = new Set([202, 429])
 
 /**
  * Methods whose repetition is harmless. PATCH is included because every PATCH of these APIs sets fields to given
@@ -111,7 +117,8 @@ export type RetryDecision = {retry: false; reason: string} | {retry: true; delay
  * Whether attempt `attempt` (1-based) is followed by another, and after how long.
  *
  * A non-idempotent request is retried only when it provably was not processed: the connection never opened, or the
- * server answered 429, which the API documents as "请求未受理" (request not accepted, reference §3).
+ * server answered 429, which the API documents as "请求未受理" (request not accepted), or 202, "请使用原参数重复请求一遍"
+ * (reference §3).
  */
 export function decideRetry(input: {
   attempt: number
@@ -124,7 +131,7 @@ export function decideRetry(input: {
   const reason = outcome.kind === 'status' ? `status ${outcome.status}` : outcome.failure.code
   if (outcome.kind === 'status') {
     if (!RETRYABLE_STATUSES.has(outcome.status)) return {retry: false, reason: `${reason} is not retryable`}
-    if (!idempotent && outcome.status !== 429) return {retry: false, reason: `${reason} on a non-idempotent request`}
+    if (!idempotent && !NOT_PROCESSED_STATUSES.has(outcome.status)) return {retry: false, reason: `${reason} on a non-idempotent request`}
   } else if (!idempotent && outcome.failure.sent === 'maybe') {
     return {retry: false, reason: `${reason} after a non-idempotent request may have been sent`}
   }

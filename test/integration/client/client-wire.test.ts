@@ -11,6 +11,7 @@ import {
 } from '../../../engine/providers/wechatpay/errors.js'
 import {MediaApi} from '../../../engine/providers/wechatpay/media.js'
 import {MembercardOpenApi} from '../../../engine/providers/wechatpay/membercard-open.js'
+import {BrandCardMemberApi} from '../../../engine/providers/wechatpay/brand-card-member.js'
 import {parseAuthorization, requestMessage, verifyMessage} from '../../../engine/providers/wechatpay/signing.js'
 import {RateLimiterRegistry} from '../../../engine/providers/wechatpay/rate-limiter.js'
 import {loadPlatformKey} from '../../../engine/providers/wechatpay/response-verification.js'
@@ -158,6 +159,39 @@ describe('response verification', () => {
     }
     const ok = await client(server.url, {clock: () => Date.now() + 295_000}).request({method: 'GET', path: '/v3/x'})
     expect(ok.status).toBe(200)
+  })
+
+  it('refuses an answer whose Wechatpay-Signature-Type it cannot verify, and accepts WECHATPAY2-SHA256-RSA2048', async () => {
+    server = await startScriptedServer((_r, i) => ({
+      status: 200,
+      body: card,
+      headers: {'Wechatpay-Signature-Type': i === 0 ? 'WECHATPAY-BRAND-SHA256-RSA2048' : 'WECHATPAY2-SHA256-RSA2048'},
+    }))
+    const error = await client(server.url).request({method: 'GET', path: '/v3/x'}).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ResponseVerificationError)
+    expect((error as ResponseVerificationError).reason).toMatch(/Wechatpay-Signature-Type "WECHATPAY-BRAND-SHA256-RSA2048" is not WECHATPAY2-SHA256-RSA2048/)
+    expect((await client(server.url).request({method: 'GET', path: '/v3/x'})).status).toBe(200)
+  })
+
+  it('takes a signed 201 with the card as the success of a create (wechatpay-axios-plugin#19)', async () => {
+    server = await startScriptedServer(() => ({status: 201, body: card}))
+    const created = await new MembercardOpenApi(client(server.url)).create({out_request_no: 'req-201', title: '金卡'})
+    expect(created.card_id).toBe('pCARD')
+  })
+
+  it('takes a signed 204 to a brand PATCH, documented as 200 with the card, as a success without the card', async () => {
+    server = await startScriptedServer(() => ({status: 204}))
+    const api = new BrandCardMemberApi(client(server.url))
+    await expect(api.patch('pCARD', {brand_id: 'b1', card_title: '金卡'})).resolves.toBeUndefined()
+    await expect(api.invalidate('pCARD', 'b1')).resolves.toBeUndefined()
+  })
+
+  it('sends a request answered 202 (accepted, not processed) again with the same body, even a plain POST', async () => {
+    server = await startScriptedServer((_r, i) => (i === 0 ? {status: 202} : {status: 200, body: card}))
+    const res = await client(server.url).request({method: 'POST', path: '/v3/marketing/membercard-open/cards', body: {a: 1}})
+    expect(res.status).toBe(200)
+    expect(server.seen).toHaveLength(2)
+    expect(server.seen[1]!.body.equals(server.seen[0]!.body)).toBe(true)
   })
 
   it('reports a signed body that is not JSON', async () => {

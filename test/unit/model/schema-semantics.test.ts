@@ -76,6 +76,12 @@ describe('readKindSemantics on the real schemas', () => {
     expect(pathsWith(semantics.AggregatorMemberCard, (f) => f.title)).toEqual(['title'])
   })
 
+  it('finds the review status field of the reviewed kind only, with what its values mean', () => {
+    expect(semantics.MemberCard.fields.get('status')?.review).toEqual({pending: ['NOT_APPROVE'], failed: ['APPROVE_FAIL'], approved: ['APPROVED']})
+    expect(pathsWith(semantics.BrandMemberCard, (f) => f.review)).toEqual([])
+    expect(pathsWith(semantics.AggregatorMemberCard, (f) => f.review)).toEqual([])
+  })
+
   it('finds the server-computed fields', () => {
     expect(pathsWith(semantics.MemberCard, (f) => f.serverComputed)).toEqual(['card_id', 'create_time', 'remain_quantity', 'status', 'update_time'])
     expect(pathsWith(semantics.BrandMemberCard, (f) => f.serverComputed)).toEqual(['card_id', 'create_time', 'state', 'update_time'])

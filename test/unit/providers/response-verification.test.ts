@@ -36,6 +36,20 @@ describe('verifyResponse in public-key mode', () => {
     expect(verifyResponse({keys: publicKeyMode, headers: signed(body), body, nowMs: NOW})).toBeUndefined()
   })
 
+  it('accepts Wechatpay-Signature-Type WECHATPAY2-SHA256-RSA2048, and an answer without the header', () => {
+    const body = '{"card_id":"pXX"}'
+    const headers = {...signed(body), 'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048'}
+    expect(verifyResponse({keys: publicKeyMode, headers, body, nowMs: NOW})).toBeUndefined()
+  })
+
+  it('refuses an answer whose Wechatpay-Signature-Type is one it cannot verify', () => {
+    const body = '{"card_id":"pXX"}'
+    for (const type of ['WECHATPAY-BRAND-SHA256-RSA2048', 'SM2-WITH-SM3', '']) {
+      const headers = {...signed(body), 'wechatpay-signature-type': type}
+      expect(verifyResponse({keys: publicKeyMode, headers, body, nowMs: NOW})).toMatch(/Wechatpay-Signature-Type .* is not WECHATPAY2-SHA256-RSA2048/)
+    }
+  })
+
   it('accepts a signed empty 204 body (its line is just the newline)', () => {
     expect(verifyResponse({keys: publicKeyMode, headers: signed(''), body: '', nowMs: NOW})).toBeUndefined()
   })

@@ -2,6 +2,7 @@ import type {Plan} from '../../../engine/model/plan.js'
 import type {StateDocument} from '../../../engine/model/state.js'
 import {computePlan, type DesiredCard, type LiveRead} from '../../../engine/plan/compute-plan.js'
 import {readMetadata} from '../../../engine/plan/state-record.js'
+import {collectReviews} from '../../../engine/plan/review.js'
 import {appliedState, card, exampleCards, liveOf, plan, withSpec, wires} from '../plan/helpers.js'
 
 /**
@@ -45,7 +46,17 @@ export function everyAction(): GoldenPlan {
     inSync,
     {...card(cards, 'bookstore-reader'), address: 'MemberCard.tea-member', name: 'tea-member', source: () => ({file: 'cards/tea-member.yaml', line: 3, column: 1})},
   ]
-  return {plan: plan(desired, state, live), desired, state, live}
+  const p = plan(desired, state, live)
+  // WeChat Pay review, as operations.ts reports it: in-sync is still in review, coffee-member failed it.
+  const reviewed = new Map(live)
+  const withStatus = (address: string, status: string) => {
+    const read = reviewed.get(address)!
+    if (read.status === 'found') reviewed.set(address, {...read, object: {...read.object, status}})
+  }
+  withStatus('MemberCard.in-sync', 'NOT_APPROVE')
+  withStatus('MemberCard.coffee-member', 'APPROVE_FAIL')
+  p.reviews = collectReviews(state, reviewed, wires).filter((r) => r.status !== 'approved')
+  return {plan: p, desired, state, live}
 }
 
 /**

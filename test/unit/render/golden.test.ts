@@ -33,6 +33,13 @@ function markdown(p: Plan, tier: MarkdownTier, limit?: number): string {
 describe('golden plan output (test/golden/all-actions)', () => {
   const p = everyAction().plan
 
+  it('lists the cards in review and failing review, never the approved ones', () => {
+    expect(p.reviews?.map((r) => [r.address, r.status])).toEqual([
+      ['MemberCard.coffee-member', 'failed'],
+      ['MemberCard.in-sync', 'in-review'],
+    ])
+  })
+
   it('covers every action kind', () => {
     expect(new Set(p.changes.map((c) => c.action))).toEqual(new Set(['create', 'update', 'replace', 'delete', 'invalidate', 'no-op']))
     expect(p.drift.length).toBeGreaterThan(0)

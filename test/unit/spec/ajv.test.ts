@@ -13,10 +13,11 @@ describe('createAjv', () => {
         c: {type: 'array', 'x-cardform-list-key': 'name'},
         d: {type: 'string', 'x-cardform-title': true},
         e: {type: 'string', 'x-cardform-image': {formats: ['png'], max_bytes: 10, width: 1, height: 1, pixels: 'required'}},
+        f: {type: 'string', 'x-cardform-review': {pending: ['P'], failed: ['F'], approved: ['A']}},
       },
     })
-    expect(validate({a: false, b: 'x', c: [], d: 'y', e: 'z'})).toBe(true)
-    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(13)
+    expect(validate({a: false, b: 'x', c: [], d: 'y', e: 'z', f: 'P'})).toBe(true)
+    expect(CARDFORM_KEYWORDS.map((k) => k.keyword)).toHaveLength(14)
   })
 
   it('rejects a misspelt x-cardform keyword (strict mode)', () => {
@@ -28,6 +29,7 @@ describe('createAjv', () => {
     expect(() => ajv.compile({type: 'string', 'x-cardform-immutable': {when: []}})).toThrow('keyword "x-cardform-immutable" value is invalid')
     expect(() => ajv.compile({type: 'string', 'x-cardform-one-way': {off: 1}})).toThrow('keyword "x-cardform-one-way" value is invalid')
     expect(() => ajv.compile({type: 'string', 'x-cardform-long-text': false})).toThrow('keyword "x-cardform-long-text" value is invalid')
+    expect(() => ajv.compile({type: 'string', 'x-cardform-review': {pending: ['P']}})).toThrow('keyword "x-cardform-review" value is invalid')
     expect(() => ajv.compile({type: 'string', 'x-cardform-title': 'title'})).toThrow('keyword "x-cardform-title" value is invalid')
     expect(() => ajv.compile({type: 'object', 'x-cardform-kind': {family: 'membercard-open', remove: 'delete', create_only: false}})).toThrow(
       'keyword "x-cardform-kind" value is invalid',
