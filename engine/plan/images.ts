@@ -1,3 +1,4 @@
+import {getPath} from '../diff/values.js'
 import {isImageFileRef, isUploadMarker, UPLOAD_KEY, type ImageFile, type MediaRecord, type UploadMarker} from '../model/image.js'
 import type {ResourceChange, Step} from '../model/plan.js'
 import type {DesiredCard} from './compute-plan.js'
@@ -20,7 +21,7 @@ export function resolveImageFields(desired: readonly DesiredCard[], media: Reado
     let spec: Record<string, unknown> | undefined
     for (const [fieldPath, image] of Object.entries(d.images)) {
       const parts = fieldPath.split('.')
-      if (!isImageFileRef(valueAt(d.spec, parts))) continue
+      if (!isImageFileRef(getPath(d.spec, parts))) continue
       spec ??= structuredClone(d.spec)
       const url = media?.[image.sha256]?.media_url
       setPath(spec, parts, url ?? uploadMarker(image.sha256))
@@ -85,11 +86,3 @@ export function withMediaUrls<T>(value: T, urls: (sha256: string) => string | un
   return value
 }
 
-function valueAt(spec: Record<string, unknown>, parts: readonly string[]): unknown {
-  let v: unknown = spec
-  for (const p of parts) {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-    v = (v as Record<string, unknown>)[p]
-  }
-  return v
-}

@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {imageSize} from 'image-size'
+import {getPath} from '../diff/values.js'
 import type {Diagnostic} from '../model/diagnostic.js'
 import {isImageFileRef, type ImageFile, type ImageFormat} from '../model/image.js'
 import {defaultKindSemantics, type ImageRules, type KindSemantics} from '../model/schema-semantics.js'
@@ -37,7 +38,7 @@ export function resolveImages(documents: readonly SpecDocument[], projectDir: st
     if (fields.length === 0) continue
     for (const [fieldPath, rules] of fields) {
       const segments = fieldPath.split('.')
-      const ref = valueAt(document.spec, segments)
+      const ref = getPath(document.spec, segments)
       if (!isImageFileRef(ref)) continue
       const absolute = path.resolve(projectDir, path.dirname(document.file), ref.file)
       const file = path.relative(path.resolve(projectDir), absolute).split(path.sep).join('/')
@@ -61,14 +62,6 @@ function imageFields(kind: KindSemantics | undefined): Array<[string, ImageRules
   return out
 }
 
-function valueAt(spec: Record<string, unknown>, segments: readonly string[]): unknown {
-  let v: unknown = spec
-  for (const s of segments) {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-    v = (v as Record<string, unknown>)[s]
-  }
-  return v
-}
 
 function describe(absolute: string): Described {
   let size: number
