@@ -22,7 +22,8 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   maxRetryAfterMs: 60_000,
 }
 
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
+/** 202 is "accepted, not yet processed: repeat with the same parameters" (reference §3), a retry like a 5xx. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([202, 429, 500, 502, 503, 504])
 
 /**
  * Methods whose repetition is harmless. PATCH is included because every PATCH of these APIs sets fields to given
@@ -83,6 +84,8 @@ const MAYBE_SENT: Record<string, string> = {
   UND_ERR_CLOSED: 'connection closed',
   UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response headers',
   UND_ERR_BODY_TIMEOUT: 'timed out reading the response body',
+  // transport.ts: the whole attempt outlived responseTimeoutMs (a slowloris body); the message says how long.
+  CARDFORM_RESPONSE_DEADLINE: 'response not complete in time',
 }
 
 /** Classify an error thrown by the HTTP layer; undefined when it is not a connection failure (a bug, say). */
@@ -94,7 +97,11 @@ export function classifyTransportError(error: unknown): TransportFailure | undef
       const notSent = NOT_SENT[code]
       if (notSent !== undefined) return {code, reason: notSent, sent: 'no'}
       const maybe = MAYBE_SENT[code]
-      if (maybe !== undefined) return {code, reason: maybe, sent: 'maybe'}
+      if (maybe !== undefined) {
+        const timeoutMs = (e as {timeoutMs?: unknown}).timeoutMs
+        const reason = code === 'CARDFORM_RESPONSE_DEADLINE' && typeof timeoutMs === 'number' ? `response not complete within ${timeoutMs} ms` : maybe
+        return {code, reason, sent: 'maybe'}
+      }
     }
     e = (e as {cause?: unknown}).cause
   }
