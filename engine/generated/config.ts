@@ -39,6 +39,10 @@ export type Provider = {
    */
   timeout_ms?: number
   /**
+   * Largest response body read, in bytes; a larger answer fails the call (and is not retried). Default 4194304 (4 MiB).
+   */
+  max_response_bytes?: number
+  /**
    * The payment aggregator's legacy API (AggregatorMemberCard cards), authenticated with a bearer token.
    */
   aggregator?: {

@@ -2,6 +2,7 @@ import {pathSegment, type WechatPayClient} from './client.js'
 import {
   checkLimit,
   expectCard,
+  expectCreated,
   expectPage,
   requireOutRequestNo,
   type ListPage,
@@ -41,7 +42,7 @@ export class BrandCardMemberApi {
     requireOutRequestNo(body)
     requireBrandId(body.brand_id)
     const res = await this.client.request({method: 'POST', path: BRAND_CARDS, body, idempotent: true})
-    return expectCard(res, 'POST', BRAND_CARDS)
+    return expectCreated(res, 'POST', BRAND_CARDS, body.out_request_no)
   }
 
   /** GET …/cards?brand_id=&state=&offset=&limit= → one page. */

@@ -2,7 +2,7 @@ import {createPrivateKey, type KeyObject} from 'node:crypto'
 import {readFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {createApiError, ResponseVerificationError, TransportError, UnexpectedResponseError} from './errors.js'
+import {ApiError, createApiError, ResponseVerificationError, TransportError, UnexpectedResponseError} from './errors.js'
 import {
   effectiveRateLimit,
   rateLimitFamilyOf,
@@ -14,7 +14,7 @@ import {
   type Sleep,
   type TokenBucket,
 } from './rate-limiter.js'
-import {headerValue, verifyResponse, type HeaderBag, type VerificationKeys} from './response-verification.js'
+import {headerValue, ReplayGuard, verifyResponse, type HeaderBag, type VerificationKeys} from './response-verification.js'
 import {
   DEFAULT_RETRY_OPTIONS,
   classifyTransportError,
@@ -26,7 +26,7 @@ import {
   type RetryOptions,
 } from './retry.js'
 import {createNonce, formatAuthorization, requestMessage, signInThreadPool} from './signing.js'
-import {DEFAULT_TRANSPORT_OPTIONS, HttpTransport, type RawResponse, type TransportOptions} from './transport.js'
+import {DEFAULT_TRANSPORT_OPTIONS, HttpTransport, ResponseTooLargeError, type RawResponse, type TransportOptions} from './transport.js'
 
 /**
  * The WeChat Pay APIv3 client: signs every request (reference §2), verifies every 2xx response, retries what is safe
@@ -201,6 +201,8 @@ export class WechatPayClient {
   private readonly transport: HttpTransport
   private readonly logger: Logger | undefined
   private readonly userAgent: string
+  /** Nonces of the answers this client accepted in the last ±300 s: a second answer with one is a replay. */
+  private readonly replayGuard = new ReplayGuard()
 
   constructor(options: WechatPayClientOptions) {
     if (!/^\d+$/.test(options.mchid)) throw new TypeError(`mchid must be digits, got ${JSON.stringify(options.mchid)}`)
@@ -258,6 +260,12 @@ export class WechatPayClient {
         const headers = await this.headersFor(method, url, payload)
         raw = await this.transport.send({method, url, headers, body: payload?.bytes})
       } catch (error) {
+        if (error instanceof ResponseTooLargeError) {
+          // Not retried: the server answered, and would answer the same again. For a create the outcome is unknown.
+          last = {result: String(error.status), durationMs: performance.now() - started, requestId: headerValue(error.headers, 'request-id')}
+          log(n, undefined, `rejected=${JSON.stringify(error.message)}`)
+          throw new UnexpectedResponseError({reason: error.message, site, status: error.status, requestId: last.requestId})
+        }
         const failure = classifyTransportError(error)
         if (failure === undefined) throw error
         last = {result: failure.code, durationMs: performance.now() - started, requestId: undefined}
@@ -269,11 +277,32 @@ export class WechatPayClient {
       }
       const requestId = headerValue(raw.headers, 'request-id')
       last = {result: String(raw.status), durationMs: performance.now() - started, requestId}
-      if (isSuccess(raw.status)) {
-        const reason = verifyResponse({keys: this.verification, headers: raw.headers, body: raw.text, nowMs: this.clock()})
+      if (raw.status >= 300 && raw.status < 400) {
+        // Never followed, to the same host or another: the signature covers the URL, and a signed request replayed to
+        // a host named by the answer would hand it our credentials' work. The outcome of the call is unknown.
+        const reason = redirectRefusal(headerValue(raw.headers, 'location'), this.transport.origin)
+        log(n, undefined, `rejected=${JSON.stringify(reason)}`)
+        throw new UnexpectedResponseError({reason, site, status: raw.status, requestId})
+      }
+      // A 202 is signed like a success, but it is not one: see below.
+      if (isSuccess(raw.status) || raw.status === 202) {
+        const reason =
+          verifyResponse({keys: this.verification, headers: raw.headers, body: raw.text, nowMs: this.clock()}) ??
+          this.replayGuard.check(raw.headers, this.clock())
         if (reason !== undefined) {
           log(n, undefined, `rejected=${JSON.stringify(reason)}`)
           throw new ResponseVerificationError({reason, site, status: raw.status, requestId})
+        }
+        if (raw.status === 202) {
+          // 202: "accepted but not yet processed; 请使用原参数重复请求一遍" (reference §3, PWX error_code.shtml). Not a
+          // success: the call is repeated with the same bytes (retry.ts), and if it never completes the caller is told
+          // its outcome is unknown (an ApiError whose status is not a 4xx refusal).
+          return {
+            ok: false,
+            outcome: {kind: 'status', status: raw.status, retryAfterMs: parseRetryAfter(headerValue(raw.headers, 'retry-after'), this.clock())},
+            error: (attempts) =>
+              new ApiError({status: 202, code: '', apiMessage: 'accepted but not processed yet; repeat with the same parameters', requestId, site, attempts}),
+          }
         }
         let data: unknown
         if (raw.text !== '') {
@@ -336,6 +365,20 @@ export class WechatPayClient {
     const family = rateLimitFamilyOf(apiPath)
     return this.rateLimiters.bucketFor(this.mchid, family, effectiveRateLimit(family, this.rateLimit))
   }
+}
+
+/** Why a 3xx was not followed, naming where it pointed (the host only, when it is another one). */
+export function redirectRefusal(location: string | undefined, origin: string): string {
+  if (location === undefined || location === '') return 'redirect without a Location refused'
+  let target: URL
+  try {
+    target = new URL(location, origin)
+  } catch {
+    return `redirect to an unreadable Location refused`
+  }
+  if (target.origin !== origin) return `redirect to another host (${target.host}) refused`
+  const shown = location.replace(/[^\x20-\x7e]/g, '?')
+  return `redirect to ${JSON.stringify(shown.length > 64 ? `${shown.slice(0, 64)}…` : shown)} refused`
 }
 
 /** A JSON body: the exact bytes sent are the text signed. */

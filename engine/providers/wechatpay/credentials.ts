@@ -26,6 +26,8 @@ export interface ProviderCredentials {
   /** Requests per second per merchant, for every family. */
   rate_limit?: number
   timeout_ms?: number
+  /** Largest response body read (transport.maxResponseBytes). */
+  max_response_bytes?: number
   aggregator_token?: string
   aggregator?: {endpoint?: string; token?: string}
 }
@@ -63,6 +65,7 @@ interface Sourced {
 type Merged = Partial<Record<(typeof STRING_KEYS)[number], Sourced>> & {
   rate_limit?: number
   timeout_ms?: number
+  max_response_bytes?: number
   aggregator?: {endpoint?: Sourced; token?: Sourced}
 }
 
@@ -129,7 +132,14 @@ export function resolveCredentials(input: ProviderCredentials, context: ResolveC
       throw new CredentialsError(`${label}.timeout_ms must be a positive integer, got ${JSON.stringify(merged.timeout_ms)}`)
     }
     const t = merged.timeout_ms
-    options.transport = {connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t}
+    // "Timeout of one HTTP request": each phase, and the whole attempt (a body trickled byte by byte included).
+    options.transport = {connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t, responseTimeoutMs: t}
+  }
+  if (merged.max_response_bytes !== undefined) {
+    if (!(Number.isInteger(merged.max_response_bytes) && merged.max_response_bytes > 0)) {
+      throw new CredentialsError(`${label}.max_response_bytes must be a positive integer, got ${JSON.stringify(merged.max_response_bytes)}`)
+    }
+    options.transport = {...options.transport, maxResponseBytes: merged.max_response_bytes}
   }
   return options
 }
@@ -181,7 +191,7 @@ function addLayer(merged: Merged, layer: Record<string, unknown>, baseDir: strin
     const value = stringOrUndefined(layer, key, prefix)
     if (value !== undefined) merged[key] = {value, baseDir}
   }
-  for (const key of ['rate_limit', 'timeout_ms'] as const) {
+  for (const key of ['rate_limit', 'timeout_ms', 'max_response_bytes'] as const) {
     const value = layer[key]
     if (value === undefined || value === null) continue
     if (typeof value !== 'number') throw new CredentialsError(`${prefix}${key} must be a number, got ${JSON.stringify(value)}`)

@@ -40,7 +40,7 @@ export class MembercardOpenApi {
   async create(body: MemberCardCreateBody): Promise<MemberCardRecord> {
     requireOutRequestNo(body)
     const res = await this.client.request({method: 'POST', path: MEMBERCARD_OPEN_CARDS, body, idempotent: true})
-    return expectCard(res, 'POST', MEMBERCARD_OPEN_CARDS)
+    return expectCreated(res, 'POST', MEMBERCARD_OPEN_CARDS, body.out_request_no)
   }
 
   /** GET …/cards?brand_id=&appid=&offset=&limit= → one page. */
@@ -105,18 +105,48 @@ export function checkLimit(limit: number | undefined, max: number): void {
   }
 }
 
+/**
+ * What a card_id may look like: the documented `pbLatjvWOibDc5-TBnbUk1pD12o0` shape, string(32) (reference §5), with
+ * room to spare. It becomes a path segment and the state's remote_id, so anything else (empty, a path) is refused.
+ */
+const CARD_ID = /^[0-9A-Za-z_-]{1,64}$/
+
 /** A verified response must still be the documented shape before we hand it on. */
 export function expectCard(res: WechatPayResponse, method: string, path: string): MemberCardRecord {
   const d = res.data as Record<string, unknown> | undefined
-  if (d === null || typeof d !== 'object' || Array.isArray(d) || typeof d.card_id !== 'string') {
+  const problem =
+    d === null || typeof d !== 'object' || Array.isArray(d)
+      ? 'card_id missing: not an object'
+      : d.card_id === undefined
+        ? 'card_id missing'
+        : typeof d.card_id !== 'string'
+          ? `card_id is a ${d.card_id === null ? 'null' : typeof d.card_id}`
+          : !CARD_ID.test(d.card_id)
+            ? 'card_id is not 1-64 letters, digits, - or _'
+            : undefined
+  if (problem !== undefined) {
+    throw new UnexpectedResponseError({reason: `response is not a card record (${problem})`, site: {method, path}, status: res.status, requestId: res.requestId})
+  }
+  return d as MemberCardRecord
+}
+
+/**
+ * A create's answer: a card record, and the record of THIS create. Both families echo out_request_no in the record
+ * (openapi MemberCard.yaml#Record; brand 4015336970); an answer carrying another one was made for another call (a
+ * replay, a confused proxy) and taking its card_id would bind this card to someone else's.
+ */
+export function expectCreated(res: WechatPayResponse, method: string, path: string, outRequestNo: string): MemberCardRecord {
+  const card = expectCard(res, method, path)
+  if (card.out_request_no !== undefined && card.out_request_no !== outRequestNo) {
+    const shown = String(card.out_request_no).slice(0, 64)
     throw new UnexpectedResponseError({
-      reason: 'response is not a card record (no card_id)',
+      reason: `response is the record of another create (out_request_no ${JSON.stringify(shown)}, sent ${JSON.stringify(outRequestNo)})`,
       site: {method, path},
       status: res.status,
       requestId: res.requestId,
     })
   }
-  return d as MemberCardRecord
+  return card
 }
 
 export function expectPage(res: WechatPayResponse, method: string, path: string): ListPage<MemberCardRecord> {

@@ -151,3 +151,30 @@ function quoteShort(value: string): string {
   const clean = value.replace(/[^\x20-\x7e]/g, '?')
   return JSON.stringify(clean.length > 64 ? `${clean.slice(0, 64)}…` : clean)
 }
+
+/**
+ * Remembers the Wechatpay-Nonce of every answer accepted within the clock-skew window, so that an authentic answer
+ * replayed by a hostile server or proxy (for another call, within ±300 s) is refused: the signature covers
+ * `timestamp\nnonce\nbody\n` only, not the request it answers (reference §2). WeChat Pay signs each answer with a
+ * fresh random nonce (I: as the official SDKs' request nonces are), so an honest server never repeats one. Outside
+ * the window a replay is already refused by the timestamp check.
+ */
+export class ReplayGuard {
+  /** nonce → the answer's timestamp (seconds). */
+  private readonly seen = new Map<string, number>()
+
+  /** Record the answer's nonce; the reason when it was seen before. Call only for answers that verified. */
+  check(headers: HeaderBag, nowMs: number): string | undefined {
+    const nonce = headerValue(headers, 'Wechatpay-Nonce')
+    const timestamp = Number(headerValue(headers, 'Wechatpay-Timestamp'))
+    if (nonce === undefined) return undefined
+    if (this.seen.has(nonce)) return 'response Wechatpay-Nonce was already used by an earlier answer (a replayed response)'
+    const now = Math.floor(nowMs / 1000)
+    if (this.seen.size >= 1024) {
+      // Forget answers that the timestamp check would refuse anyway.
+      for (const [n, ts] of this.seen) if (Math.abs(now - ts) > MAX_CLOCK_SKEW_SECONDS) this.seen.delete(n)
+    }
+    this.seen.set(nonce, timestamp)
+    return undefined
+  }
+}

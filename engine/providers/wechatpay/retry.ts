@@ -89,6 +89,8 @@ const MAYBE_SENT: Record<string, string> = {
   UND_ERR_CLOSED: 'connection closed',
   UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response headers',
   UND_ERR_BODY_TIMEOUT: 'timed out reading the response body',
+  // transport.ts: the whole attempt outlived responseTimeoutMs (a slowloris body); the message says how long.
+  CARDFORM_RESPONSE_DEADLINE: 'response not complete in time',
 }
 
 /** Classify an error thrown by the HTTP layer; undefined when it is not a connection failure (a bug, say). */
@@ -100,7 +102,11 @@ export function classifyTransportError(error: unknown): TransportFailure | undef
       const notSent = NOT_SENT[code]
       if (notSent !== undefined) return {code, reason: notSent, sent: 'no'}
       const maybe = MAYBE_SENT[code]
-      if (maybe !== undefined) return {code, reason: maybe, sent: 'maybe'}
+      if (maybe !== undefined) {
+        const timeoutMs = (e as {timeoutMs?: unknown}).timeoutMs
+        const reason = code === 'CARDFORM_RESPONSE_DEADLINE' && typeof timeoutMs === 'number' ? `response not complete within ${timeoutMs} ms` : maybe
+        return {code, reason, sent: 'maybe'}
+      }
     }
     e = (e as {cause?: unknown}).cause
   }

@@ -117,7 +117,13 @@ describe('resolveCredentials', () => {
   it('maps rate_limit and timeout_ms to client options', () => {
     const options = resolveCredentials({...base, rate_limit: 3, timeout_ms: 2500}, {baseDir: dir})
     expect(options.rateLimit).toEqual({qps: 3})
-    expect(options.transport).toEqual({connectTimeoutMs: 2500, headersTimeoutMs: 2500, bodyTimeoutMs: 2500})
+    // timeout_ms is "timeout of one HTTP request": each phase, and the whole attempt (a trickled body included).
+    expect(options.transport).toEqual({connectTimeoutMs: 2500, headersTimeoutMs: 2500, bodyTimeoutMs: 2500, responseTimeoutMs: 2500})
+  })
+
+  it('maps max_response_bytes to the transport cap, and refuses a cap that is not a positive integer', () => {
+    expect(resolveCredentials({...base, max_response_bytes: 65536}, {baseDir: dir}).transport).toEqual({maxResponseBytes: 65536})
+    expect(() => resolveCredentials({...base, max_response_bytes: 0.5}, {baseDir: dir})).toThrow(/max_response_bytes must be a positive integer/)
   })
 
   it('refuses a public key id of the wrong shape', () => {
