@@ -1,16 +1,12 @@
-import {readFileSync} from 'node:fs'
-import path from 'node:path'
-import {stringify} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Plan} from '../../../engine/model/plan.js'
 import {runPlan} from '../../../engine/operations.js'
-import {packageRoot} from '../../../engine/paths.js'
 import {refreshLive, type LiveReader, type RefreshStrategy} from '../../../engine/plan/refresh.js'
 import {openWorkspace} from '../../../engine/workspace.js'
 import {MembercardOpenApi} from '../../../engine/providers/wechatpay/membercard-open.js'
 import {Harness, membercardBody} from '../client/emulator-helpers.js'
 import {routeCounts, routeDelta} from './adoption.js'
-import {brandCards, createProject, storeCards, type TestProject} from './project.js'
+import {aggregatorCard, brandCards, createProject, storeCards, type TestProject} from './project.js'
 
 const MCO = 'GET /v3/marketing/membercard-open/cards'
 const BRAND = 'GET /v3/brand/partner/card-member/cards'
@@ -20,8 +16,6 @@ const PAGE = 20
 /** The quickstart's brand, and a second one: the brand cards span two brand listings. */
 const BRANDS = ['1004582931', '2000000002']
 
-const aggregatorSpec = JSON.parse(readFileSync(path.join(packageRoot, 'test/fixtures/seeds/000-aggregator-create.composed.json'), 'utf8')) as object
-const aggregatorCard = stringify({apiVersion: 'cardform/v1', kind: 'AggregatorMemberCard', metadata: {name: 'store-card'}, spec: aggregatorSpec})
 
 const harness = new Harness()
 let p: TestProject

@@ -1,12 +1,5 @@
-import {readFileSync} from 'node:fs'
-import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {stringify} from 'yaml'
-import {packageRoot} from '../../../engine/paths.js'
-import {createProject, liveCards, type TestProject} from './project.js'
-
-const aggregatorSpec = JSON.parse(readFileSync(path.join(packageRoot, 'test/fixtures/seeds/000-aggregator-create.composed.json'), 'utf8')) as object
-const aggregatorCard = stringify({apiVersion: 'cardform/v1', kind: 'AggregatorMemberCard', metadata: {name: 'store-card'}, spec: aggregatorSpec})
+import {aggregatorCard, createProject, liveCards, type TestProject} from './project.js'
 
 let p: TestProject | undefined
 afterEach(async () => {

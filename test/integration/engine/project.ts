@@ -8,6 +8,7 @@ import type {StateDocument} from '../../../engine/model/state.js'
 import type {Plan} from '../../../engine/model/plan.js'
 import {planValidatorFn} from '../../../engine/plan/saved-plan.js'
 import {expect} from 'vitest'
+import {stringify} from 'yaml'
 import {foldJournal, parseJournalFile} from '../../../engine/state/journal.js'
 
 export interface CliResult {
@@ -115,6 +116,14 @@ export async function createProject(
     },
   }
 }
+
+/** One AggregatorMemberCard document (`store-card`) with the seed's create body as its spec. */
+export const aggregatorCard = stringify({
+  apiVersion: 'cardform/v1',
+  kind: 'AggregatorMemberCard',
+  metadata: {name: 'store-card'},
+  spec: JSON.parse(readFileSync(path.join(packageRoot, 'test/fixtures/seeds/000-aggregator-create.composed.json'), 'utf8')) as object,
+})
 
 /** Live (not deleted, not invalidated) cards in the emulator. */
 export function liveCards(emulator: RunningEmulator) {

@@ -1,14 +1,11 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {stringify} from 'yaml'
 import {createAjv} from '../../../engine/spec/ajv.js'
-import {packageRoot, schemasDir} from '../../../engine/paths.js'
-import {createProject, liveCards, type TestProject} from './project.js'
+import {schemasDir} from '../../../engine/paths.js'
+import {aggregatorCard, createProject, liveCards, type TestProject} from './project.js'
 
 const validateApply = createAjv().compile(JSON.parse(readFileSync(path.join(schemasDir, 'apply.schema.json'), 'utf8')))
-const aggregatorSpec = JSON.parse(readFileSync(path.join(packageRoot, 'test/fixtures/seeds/000-aggregator-create.composed.json'), 'utf8')) as object
-const aggregatorCard = stringify({apiVersion: 'cardform/v1', kind: 'AggregatorMemberCard', metadata: {name: 'store-card'}, spec: aggregatorSpec})
 
 let p: TestProject | undefined
 afterEach(async () => {
