@@ -12,6 +12,14 @@ export const LOADER_LIMITS = {
   maxDepth: 64,
   /** Most YAML documents in one file. */
   maxDocumentsPerFile: 1000,
+  /**
+   * Most lexical tokens (scalars, indicators, spaces, line breaks…) in one file; an ordinary card has about 150. The
+   * byte cap alone does not bound memory: yaml spends some 500 bytes to 1 KB per token, so a megabyte of `[1,1,1…]`
+   * or `{,,,…}` (a token a byte) took 0.5 to 1.2 GB and 20 seconds. 100,000 keeps the worst case near 150 MB.
+   */
+  maxTokensPerFile: 100_000,
+  /** Most diagnostics reported for one file; past this one more says how many were left out. */
+  maxDiagnosticsPerFile: 100,
 } as const
 
 export type LoaderLimits = {readonly [K in keyof typeof LOADER_LIMITS]: number}
