@@ -176,6 +176,19 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     expected: ['cardform.yaml:1:1 file-unreadable'],
     fast: true,
   },
+  {
+    name: 'cards-100k-project',
+    tries: '100,000 valid cards in 200 files of 500 (each file within the per-file limits)',
+    build: (dir) => {
+      write(dir, {})
+      for (let f = 0; f < 200; f++) {
+        const docs = Array.from({length: 500}, (_, d) => goldCard.replace('name: gold', `name: c${f}-${d}`))
+        writeFileSync(path.join(dir, `cards/f${f}.yaml`), docs.join('---\n'))
+      }
+    },
+    expected: [],
+    fast: false,
+  },
 ]
 
 /** A fresh temporary directory holding the case's project. */
