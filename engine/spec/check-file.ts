@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer'
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {formatAddress} from '../model/address.js'
 import type {Diagnostic} from '../model/diagnostic.js'
@@ -62,12 +63,37 @@ export function checkSpecText(text: string, file: string, context: CheckContext)
   const documents: CheckedDocument[] = []
   const used = new Set<string>()
   const parsed = parseYamlDocuments(text, file, context.limits)
-  diagnostics.push(...parsed.diagnostics)
+  appendAll(diagnostics, parsed.diagnostics)
   for (const yamlDoc of parsed.documents) {
     const document = checkDocument(yamlDoc, file, context, diagnostics, used)
     if (document) documents.push(document)
   }
-  return {documents, diagnostics, usedVariables: [...used]}
+  return {documents, diagnostics: capDiagnostics(diagnostics, file, context.limits), usedVariables: [...used]}
+}
+
+/**
+ * `target.push(...items)` without the spread: a spread passes every item as an argument, and some hundred thousand
+ * of them overflow the stack (a file of `:` lines made `validate` die with "Maximum call stack size exceeded").
+ */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item)
+}
+
+/**
+ * The first `maxDiagnosticsPerFile` of a file's diagnostics, then one more saying that others were left out: a
+ * file of garbage yields one per token, and listing a hundred thousand helps no one.
+ */
+export function capDiagnostics(diagnostics: Diagnostic[], file: string, limits: LoaderLimits): Diagnostic[] {
+  const cap = limits.maxDiagnosticsPerFile
+  if (diagnostics.length <= cap) return diagnostics
+  const kept = diagnostics.slice(0, cap)
+  kept.push({
+    severity: 'error',
+    code: 'diagnostic-limit',
+    message: `${file}: more than ${cap} problems; only the first ${cap} are listed`,
+    source: {file, line: 1, column: 1},
+  })
+  return kept
 }
 
 function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[], used: Set<string>): CheckedDocument | undefined {
@@ -79,13 +105,16 @@ function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContex
   const name = typeof doc?.metadata?.name === 'string' ? doc.metadata.name : undefined
   const address = kind !== undefined && name !== undefined ? formatAddress(kind, name) : undefined
   const tooDeep = prepared.findings.some((f) => f.code === 'nesting-limit')
-  // A value left uninterpolated would also fail its schema; the env/var diagnostic alone says what to fix.
-  const envPaths = new Set(prepared.findings.filter((f) => f.code.startsWith('env-') || f.code.startsWith('var-')).map((f) => f.path.join('\u0000')))
+  // A value left uninterpolated (or a number out of range) would also fail its schema; the first diagnostic alone
+  // says what to fix.
+  const envPaths = new Set(
+    prepared.findings.filter((f) => f.code.startsWith('env-') || f.code.startsWith('var-') || f.code === 'number-range').map((f) => f.path.join('\u0000')),
+  )
   const schemaFindings = tooDeep ? [] : context.validator.checkDocument(value).filter((f) => !envPaths.has(f.path.join('\u0000')))
   const findings = [...prepared.findings, ...schemaFindings]
   if (findings.length > 0) {
     const found = locate(findings, yamlDoc.positions(), file, address)
-    diagnostics.push(...found)
+    appendAll(diagnostics, found)
     if (found.some((d) => d.severity === 'error')) return undefined
   }
   if (address === undefined) return undefined
@@ -139,7 +168,24 @@ export function readBounded(absolute: string, file: string, limits: LoaderLimits
         })
         return undefined
       }
-      return buffer.toString('utf8', 0, length)
+      const bytes = buffer.subarray(0, length)
+      // Decoding alone would turn every invalid byte into U+FFFD and carry on: a card saved in GBK or UTF-16, or a
+      // stray binary, would reach the API as replacement characters. isUtf8 is one fast pass; the slow search for
+      // where it fails runs only on a file that does.
+      if (!isUtf8(bytes)) {
+        const offset = firstInvalidUtf8(bytes)
+        const line = bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1
+        const lineStart = offset === 0 ? 0 : bytes.lastIndexOf(0x0a, offset - 1) + 1
+        const column = bytes.toString('utf8', lineStart, offset).length + 1
+        diagnostics.push({
+          severity: 'error',
+          code: 'not-utf8',
+          message: `${file} is not valid UTF-8 (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at line ${line}, column ${column}); save it as UTF-8`,
+          source: {file, line, column},
+        })
+        return undefined
+      }
+      return bytes.toString('utf8')
     } finally {
       closeSync(fd)
     }
@@ -152,6 +198,34 @@ export function readBounded(absolute: string, file: string, limits: LoaderLimits
     })
     return undefined
   }
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629, table 3-7). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0
+  while (i < bytes.length) {
+    const [length, low, high] = utf8Lead(bytes[i]!)
+    if (length === 0) return i
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k]
+      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i
+    }
+    i += length
+  }
+  return bytes.length
+}
+
+/** A lead byte's sequence length (0: not a lead byte) and the range its second byte must fall in. */
+function utf8Lead(b: number): [length: number, low: number, high: number] {
+  if (b < 0x80) return [1, 0, 0]
+  if (b >= 0xc2 && b <= 0xdf) return [2, 0x80, 0xbf]
+  if (b === 0xe0) return [3, 0xa0, 0xbf]
+  if (b === 0xed) return [3, 0x80, 0x9f]
+  if (b >= 0xe1 && b <= 0xef) return [3, 0x80, 0xbf]
+  if (b === 0xf0) return [4, 0x90, 0xbf]
+  if (b >= 0xf1 && b <= 0xf3) return [4, 0x80, 0xbf]
+  if (b === 0xf4) return [4, 0x80, 0x8f]
+  return [0, 0, 0]
 }
 
 /**

@@ -1,8 +1,8 @@
-import {readdirSync, statSync, type Dirent} from 'node:fs'
+import {readdirSync, statSync, type Dirent, type Stats} from 'node:fs'
 import {availableParallelism, loadavg} from 'node:os'
 import path from 'node:path'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
-import {checkSpecFile, lazyPositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
+import {appendAll, capDiagnostics, checkSpecFile, lazyPositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
 import {checkFilesInParallel} from './check-files-in-parallel.js'
 import {createDefaultSpecValidator} from './default-validator.js'
 import {locate} from './finding.js'
@@ -128,8 +128,18 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
   const config = withPlainEnvironment(() => loadConfig(dir, source, limits, validator, diagnostics, used))
   if (!config) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
 
-  const cardsDir = path.resolve(dir, typeof config.cards === 'string' ? config.cards : 'cards')
+  const cardsSetting = typeof config.cards === 'string' ? config.cards : 'cards'
+  const cardsDir = path.resolve(dir, cardsSetting)
   const relative = relativeTo(dir)
+  if (isOutside(dir, cardsDir)) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'config-invalid',
+      message: `cards: ${JSON.stringify(cardsSetting)} is outside the project directory; card files are read only from within it (a symbolic link inside the project may point elsewhere)`,
+      source: {file: CONFIG_FILE, line: 1, column: 1},
+    })
+    return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
+  }
   const specFiles = listSpecFiles(cardsDir, path.resolve(dir, CONFIG_FILE), diagnostics, relative).map(
     (absolute): [string, string] => [absolute, relative(absolute)],
   )
@@ -174,7 +184,7 @@ function collectDocuments(
   const documents: SpecDocument[] = []
   const firstByAddress = new Map<string, SpecDocument>()
   for (const {file, text, documents: fileDocuments, diagnostics: fileDiagnostics} of checked) {
-    diagnostics.push(...fileDiagnostics)
+    appendAll(diagnostics, fileDiagnostics)
     if (text === undefined) continue
     const positions = lazyPositions(text, file, limits)
     for (const {docIndex, ...rest} of fileDocuments) {
@@ -200,7 +210,7 @@ function collectDocuments(
         continue
       }
       const problems = checkIgnoreChanges(document)
-      diagnostics.push(...problems)
+      appendAll(diagnostics, problems)
       if (problems.length > 0) continue
       firstByAddress.set(document.address, document)
       documents.push(document)
@@ -255,8 +265,13 @@ function loadConfig(
   let isFile = false
   try {
     isFile = statSync(absolute).isFile()
-  } catch {
-    isFile = false
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      // There is one, but it cannot be read (a link cycle, no permission): "no cardform.yaml" would mislead.
+      diagnostics.push({severity: 'error', code: 'file-unreadable', message: `cannot read ${CONFIG_FILE}: ${code ?? String(error)}`, source: {file: CONFIG_FILE, line: 1, column: 1}})
+      return undefined
+    }
   }
   if (!isFile) {
     diagnostics.push({
@@ -269,7 +284,7 @@ function loadConfig(
   const text = readBounded(absolute, CONFIG_FILE, limits, diagnostics)
   if (text === undefined) return undefined
   const parsed = parseYamlDocuments(text, CONFIG_FILE, {...limits, maxDocumentsPerFile: 1})
-  diagnostics.push(...parsed.diagnostics)
+  appendAll(diagnostics, capDiagnostics(parsed.diagnostics, CONFIG_FILE, limits))
   if (parsed.diagnostics.length > 0) return undefined
   const yamlDoc = parsed.documents[0]
   const prepared = prepareValue(yamlDoc?.value ?? {}, source, limits.maxDepth)
@@ -277,16 +292,28 @@ function loadConfig(
   const findings = [...prepared.findings, ...validator.checkConfig(prepared.value)]
   if (findings.length > 0) {
     const positions = yamlDoc?.positions() ?? {lineStarts: [0], nodes: new Map(), documentOffset: 0}
-    diagnostics.push(...locate(findings, positions, CONFIG_FILE, undefined))
+    appendAll(diagnostics, capDiagnostics(locate(findings, positions, CONFIG_FILE, undefined), CONFIG_FILE, limits))
     return undefined
   }
   return prepared.value as ProjectConfig
 }
 
 /**
+ * Whether `target` lies outside `dir`, judged on the paths as written. A project is a repository anyone with push
+ * rights may change: `cards: /` or `cards: ../../..` would walk the whole disk and quote other people's YAML (secrets
+ * included) in its diagnostics. A symbolic link committed inside the project is an explicit, reviewable choice and is
+ * followed.
+ */
+function isOutside(dir: string, target: string): boolean {
+  const rel = path.relative(path.resolve(dir), target)
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)
+}
+
+/**
  * Every `.yaml`/`.yml` under `root`, sorted by path so results do not depend on the file system's order. Hidden
  * entries (`.git`, `.cardform`) and node_modules are skipped; symbolic links are followed to files only, so a link
- * cycle cannot make the walk endless.
+ * cycle cannot make the walk endless. Whatever cannot be read is reported, never skipped in silence: a card file that
+ * vanished from the project would make the plan delete its card.
  */
 function listSpecFiles(root: string, configFile: string, diagnostics: Diagnostic[], relative: (p: string) => string): string[] {
   const files: string[] = []
@@ -305,33 +332,44 @@ function listSpecFiles(root: string, configFile: string, diagnostics: Diagnostic
     })
     return files
   }
+  const problem = (full: string, severity: Diagnostic['severity'], code: string, message: string) =>
+    diagnostics.push({severity, code, message: `${relative(full)} ${message}`, source: {file: relative(full), line: 1, column: 1}})
   const pending = [root]
   while (pending.length > 0) {
     const current = pending.pop()!
     let entries: Dirent[]
     try {
       entries = readdirSync(current, {withFileTypes: true})
-    } catch {
+    } catch (error) {
+      problem(current, 'error', 'file-unreadable', `cannot be listed: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
       continue
     }
     for (const entry of entries) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue
       const full = path.join(current, entry.name)
+      const isSpec = /\.ya?ml$/.test(entry.name) && full !== configFile
       if (entry.isDirectory()) pending.push(full)
-      else if (/\.ya?ml$/.test(entry.name) && full !== configFile) {
-        if (entry.isFile() || (entry.isSymbolicLink() && isFileSafe(full))) files.push(full)
+      else if (entry.isSymbolicLink()) {
+        let target: Stats
+        try {
+          target = statSync(full)
+        } catch (error) {
+          if (isSpec) problem(full, 'error', 'file-unreadable', `is a symbolic link that cannot be followed: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+          continue
+        }
+        if (target.isDirectory()) {
+          problem(full, 'warning', 'symlink-directory', 'is a symbolic link to a directory; those are not followed (a link cycle would never end), so no card file in it is read')
+        } else if (isSpec) {
+          if (target.isFile()) files.push(full)
+          else problem(full, 'error', 'file-not-regular', 'links to something that is not a regular file (a device, FIFO or socket); card files must be regular files')
+        }
+      } else if (isSpec) {
+        if (entry.isFile()) files.push(full)
+        else problem(full, 'error', 'file-not-regular', 'is not a regular file (a device, FIFO or socket); card files must be regular files')
       }
     }
   }
   return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-}
-
-function isFileSafe(file: string): boolean {
-  try {
-    return statSync(file).isFile()
-  } catch {
-    return false
-  }
 }
 
 function relativeTo(dir: string): (absolute: string) => string {

@@ -1,9 +1,12 @@
-import {Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type CST, type Document, type Node} from 'yaml'
+import {Composer, Lexer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type CST, type Document, type Node} from 'yaml'
 import type {Diagnostic} from '../model/diagnostic.js'
 import type {LoaderLimits} from './limits.js'
 import {cstDepth, estimateNesting} from './nesting.js'
 import {simpleDocumentValues} from './simple-yaml-values.js'
 import {linePosition, type PositionIndex} from './source-map.js'
+
+/** A lexeme of spaces, tabs and line breaks only. */
+const BLANK = /^[ \t\r\n]*$/
 
 /** One YAML document of a file, as plain JS with the positions of its nodes. */
 export interface YamlDocument {
@@ -36,6 +39,19 @@ export interface ParseOptions {
  * skipped silently.
  */
 export function parseYamlDocuments(text: string, file: string, limits: LoaderLimits, options: ParseOptions = {}): ParsedYaml {
+  // yaml records every syntax error as an Error, and V8 captures a stack trace for each: on a file of nothing but
+  // errors (`{,,,…}`) that was most of the memory. Nothing here needs those traces (the errors become diagnostics),
+  // and this code is synchronous, so they are off until it returns.
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return parseBounded(text, file, limits, options)
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
+  }
+}
+
+function parseBounded(text: string, file: string, limits: LoaderLimits, options: ParseOptions): ParsedYaml {
   const lineCounter = new LineCounter()
   const diagnostics: Diagnostic[] = []
   const at = (offset: number) => ({file, ...linePosition(lineCounter.lineStarts, offset)})
@@ -49,23 +65,42 @@ export function parseYamlDocuments(text: string, file: string, limits: LoaderLim
     return {documents: [], diagnostics}
   }
 
+  // Parser.parse, unrolled: the lexer's tokens are counted on their way in, so that a file of too many is refused
+  // before the parser has built more than the limit's worth of them.
   const tokens: CST.Token[] = []
   let documentTokens = 0
-  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
-    if (token.type === 'document') {
-      documentTokens++
-      if (documentTokens > limits.maxDocumentsPerFile) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'document-limit',
-          message: `${file} has more than ${limits.maxDocumentsPerFile} YAML documents; split it into several files`,
-          source: at(token.offset),
-        })
-        break
-      }
+  const parser = new Parser(lineCounter.addNewLine)
+  lineCounter.addNewLine(0)
+  const take = (token: CST.Token): boolean => {
+    if (token.type === 'document' && ++documentTokens > limits.maxDocumentsPerFile) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'document-limit',
+        message: `${file} has more than ${limits.maxDocumentsPerFile} YAML documents; split it into several files`,
+        source: at(token.offset),
+      })
+      return false
     }
     tokens.push(token)
+    return true
   }
+  let lexemes = 0
+  let more = true
+  for (const lexeme of new Lexer().lex(text)) {
+    // Spaces and line breaks are not counted: they cost the parser little, and an ordinary card is mostly them.
+    if (!BLANK.test(lexeme) && ++lexemes > limits.maxTokensPerFile) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'token-limit',
+        message: `${file} has more than ${limits.maxTokensPerFile} YAML tokens (a card has about 80); split it into several files`,
+        source: at(parser.offset),
+      })
+      return {documents: [], diagnostics}
+    }
+    for (const token of parser.next(lexeme)) if (!(more = take(token))) break
+    if (!more) break
+  }
+  if (more) for (const token of parser.end()) if (!take(token)) break
 
   const documents: YamlDocument[] = []
   const composer = new Composer({prettyErrors: false})
@@ -104,6 +139,8 @@ export function parseYamlDocuments(text: string, file: string, limits: LoaderLim
     if (tooDeep.has(docIndex)) continue
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
+        // One past the cap, so that the file's caller knows some were left out (check-file.ts says so).
+        if (diagnostics.length > limits.maxDiagnosticsPerFile) break
         diagnostics.push({
           severity: 'error',
           code: 'yaml-syntax',

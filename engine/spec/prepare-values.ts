@@ -61,6 +61,18 @@ export function prepareValue(input: unknown, source: InterpolationSource, maxDep
       return value
     }
     if (typeof value === 'string') return value.includes('${') || hasSurrogate(value) ? prepareString(value, [...path], source, findings, used) : value
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && (Number.isInteger(value) || !Number.isFinite(value))) {
+      // YAML reads 1e400 as Infinity and 18446744073709551616 as the nearest double: neither is what was written,
+      // and JSON.stringify would send Infinity as null. Fractions (0.1) are left to the schema.
+      findings.push({
+        severity: 'error',
+        code: 'number-range',
+        message: `${formatFieldPath(path)}: ${Number.isFinite(value) ? `an integer beyond ±${Number.MAX_SAFE_INTEGER} cannot be kept exactly` : 'a number too large to represent (it reads as Infinity)'}; quote it if it is an ID`,
+        path: [...path],
+        target: 'value',
+      })
+      return value
+    }
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length && !tooDeep; i++) {
         path.push(i)
@@ -113,7 +125,9 @@ function prepareString(text: string, path: (string | number)[], source: Interpol
         return found === undefined ? whole : String(found)
       }
       const name = reference[1]!
-      const found = source.env[name]
+      // Own variables only: `${env:constructor}` or `${env:__proto__}` must not read the prototype chain (process.env
+      // and plain copies of it inherit from Object.prototype).
+      const found = Object.hasOwn(source.env, name) ? source.env[name] : undefined
       if (found === undefined) {
         findings.push({
           severity: 'error',

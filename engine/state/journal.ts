@@ -122,17 +122,25 @@ export function foldJournal(doc: StateDocument, records: readonly JournalRecord[
     if (r.serial <= doc.serial) continue
     for (const [address, entry] of Object.entries(r.resources)) {
       if (entry === null) delete doc.resources[address]
-      else doc.resources[address] = entry
+      else defineEntry(doc.resources, address, entry)
     }
     for (const [address, g] of Object.entries(r.generations)) {
       if (g === null) delete doc.generations[address]
-      else doc.generations[address] = g
+      else defineEntry(doc.generations, address, g)
     }
     if (r.media) doc.media = {...doc.media, ...r.media}
     doc.serial = r.serial
     applied++
   }
   return applied
+}
+
+/**
+ * `target[key] = value`, except that a key such as `__proto__` (JSON.parse makes it an own key of the record) stays
+ * an own key here too, for the state schema to refuse, instead of replacing the prototype of `target`.
+ */
+function defineEntry<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, {value, writable: true, enumerable: true, configurable: true})
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -36,7 +36,11 @@ export function checkState(doc: unknown, location: string, backup?: string): Sta
   if (typeof version === 'number' && version > STATE_VERSION) throw new StateVersionError(location, version, STATE_VERSION)
   const v = validate()
   if (!v(doc)) {
-    const first = v.errors?.slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    // A property name's errors name the key (params.propertyName), or the message would not say which one is wrong.
+    const first = v.errors
+      ?.slice(0, 3)
+      .map((e) => `${e.instancePath || '/'}${e.propertyName === undefined ? '' : ` key ${JSON.stringify(e.propertyName)}`} ${e.message}`)
+      .join('; ')
     throw new StateCorruptError(location, `does not match the state schema: ${first}`, backup)
   }
   return doc as StateDocument
