@@ -124,7 +124,7 @@ export interface Failure {
    */
   request_id?: string
   /**
-   * True when the API refused the call (4xx): it changed nothing, and a retry sends the same request. False when the outcome is unknown.
+   * True when the API refused the call (4xx other than 429): it changed nothing, and a retry sends the same request. False when the outcome is unknown (a 429 included: an earlier attempt of the call may have been made).
    */
   refused: boolean
 }

@@ -249,8 +249,11 @@ export class WechatPayGateway implements CardGateway {
   describeFailure(e: unknown): RemoteFailure {
     const message = e instanceof Error ? e.message : String(e)
     if (e instanceof ApiError) {
-      // The status, code and Request-ID are fields of their own, so the message does not repeat them.
-      return {message: e.summary, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused: e.status >= 400 && e.status < 500}
+      // The status, code and Request-ID are fields of their own, so the message does not repeat them. A 429 is not a
+      // refusal: it says only that its own attempt was not processed, while an earlier attempt of the same call (a
+      // connection reset after the server made the card) may have been; and the same request may pass later.
+      const refused = e.status >= 400 && e.status < 500 && e.status !== 429
+      return {message: e.summary, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused}
     }
     if (e instanceof AggregatorError) {
       // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it.
