@@ -27,7 +27,8 @@ afterEach(async () => {
 const env = {CARDFORM_TEST_STATE_URL: PG_URL}
 const CARDS = 30
 
-/** 30 cards created one at a time at 200 ms a call: the winner holds the lock for seconds, even on a loaded machine. */
+/** 30 cards created one at a time at 500 ms a call: the winner holds the lock for some 15 s, so even on a loaded machine
+ * the second CLI starts (and finds the lock) before the first is done. */
 async function project(backend: 'local' | 'pg'): Promise<TestProject> {
   if (backend === 'pg') {
     await requirePostgres()
@@ -35,7 +36,7 @@ async function project(backend: 'local' | 'pg'): Promise<TestProject> {
   }
   return createProject({
     cards: storeCards(CARDS),
-    emulator: {latencyMs: 200},
+    emulator: {latencyMs: 500},
     ...(backend === 'pg' ? {backend: ['type: pg', 'connection: ${env:CARDFORM_TEST_STATE_URL}', `schema_name: ${schema}`, 'workspace: default']} : {}),
   })
 }
