@@ -45,8 +45,11 @@ export function resolveImages(documents: readonly SpecDocument[], projectDir: st
       let described = cache.get(absolute)
       if (!described) cache.set(absolute, (described = describe(absolute)))
       const problems = check(described, rules, fieldPath, ref.file)
-      const where = {source: document.positionOf(['spec', ...segments, 'file']), path: `spec.${fieldPath}.file`, address: document.address}
-      for (const p of problems) diagnostics.push({...p, ...where})
+      if (problems.length > 0) {
+        // Positions are worked out only for a file with a problem: they need the document's source map.
+        const where = {source: document.positionOf(['spec', ...segments, 'file']), path: `spec.${fieldPath}.file`, address: document.address}
+        for (const p of problems) diagnostics.push({...p, ...where})
+      }
       if (problems.some((p) => p.severity === 'error')) rejected.add(document)
       else if (described.ok) (document.images ??= {})[fieldPath] = {file, ...described.image}
     }
