@@ -36,6 +36,24 @@ export interface TestProject {
 
 const BIN = path.join(packageRoot, 'bin/run.js')
 
+/** Start the built CLI on the project in `dir` (`node bin/run.js ARGS -C dir`). */
+export function spawnIn(dir: string, args: string[], o: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): ReturnType<typeof spawn> {
+  return spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...o.env}, stdio: ['ignore', 'pipe', 'pipe'], ...(o.cwd ? {cwd: o.cwd} : {})})
+}
+
+/** Run the built CLI on the project in `dir` to the end, collecting its output. */
+export function runCli(dir: string, args: string[], o: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnIn(dir, args, o)
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+  })
+}
+
 /**
  * A temporary project talking to an emulator started in this test process over loopback, so the emulator survives
  * a CLI that is killed, and tests can change cards behind cardform's back through its admin interface.
@@ -77,18 +95,8 @@ export async function createProject(
       '',
     ].join('\n'),
   )
-  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) =>
-    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
-  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      const child = run(args, o?.env, o?.cwd)
-      let stdout = ''
-      let stderr = ''
-      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
-      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-      child.on('error', reject)
-      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-    })
+  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) => spawnIn(dir, args, {...(env ? {env} : {}), ...(cwd ? {cwd} : {})})
+  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> => runCli(dir, args, o)
   return {
     dir,
     emulator,
@@ -210,7 +218,7 @@ ${
  * The state as cardform reads it, even while an apply runs: the file with its journal (`state.json.journal`) folded
  * in. A journal continuing a newer file than the one read means a compaction ran between the two reads: read again.
  */
-function readState(file: string): StateDocument {
+export function readState(file: string): StateDocument {
   for (let attempt = 1; ; attempt++) {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as StateDocument
     let journal: string
