@@ -54,6 +54,10 @@ export class FileStateStore implements StateStore {
   }
 
   async read(): Promise<StateDocument | null> {
+    return this.io('reading', () => this.readNow())
+  }
+
+  private async readNow(): Promise<StateDocument | null> {
     for (let attempt = 1; ; attempt++) {
       const text = await readIfExists(this.file)
       const journal = await readIfExists(this.journalPath)
@@ -101,6 +105,10 @@ export class FileStateStore implements StateStore {
   }
 
   async write(doc: StateDocument): Promise<void> {
+    return this.io('writing', () => this.writeNow(doc))
+  }
+
+  private async writeNow(doc: StateDocument): Promise<void> {
     await fs.mkdir(path.dirname(this.file), {recursive: true})
     if (!this.verifiedExisting) await this.checkExisting(doc)
     await this.replaceFile(doc)
@@ -111,6 +119,10 @@ export class FileStateStore implements StateStore {
   }
 
   async append(changes: StateChanges): Promise<void> {
+    return this.io('writing', () => this.appendNow(changes))
+  }
+
+  private async appendNow(changes: StateChanges): Promise<void> {
     if (!this.canAppend() || !this.base) {
       throw new StateError(`cannot append to the journal of ${this.location} now; write the whole state`, 'state-journal')
     }
@@ -143,6 +155,10 @@ export class FileStateStore implements StateStore {
   }
 
   async compact(doc: StateDocument): Promise<void> {
+    return this.io('writing', () => this.compactNow(doc))
+  }
+
+  private async compactNow(doc: StateDocument): Promise<void> {
     if (!this.journal && !this.foreignJournal && !(await exists(this.journalPath))) return
     if (doc.serial !== this.lastSerial) {
       throw new StateError(
@@ -153,25 +169,34 @@ export class FileStateStore implements StateStore {
     await this.replaceFile(doc)
   }
 
-  /** Write `doc` as the file (temp, fsync, backup, rename), then remove the journal it now holds. */
+  /**
+   * Write `doc` as the file (temp, fsync, backup, rename), then remove the journal it now holds. A failure at any
+   * step leaves the file as it was and no temp file behind; the backup is only ever replaced whole, by the file that
+   * was in place (a copy cut short by a full disk must not take the place of a good backup).
+   */
   private async replaceFile(doc: StateDocument): Promise<void> {
+    // The file must still be the one this store last read or wrote: another writer (or a person restoring a file)
+    // may have put something else there, which this write would otherwise bury in the backup.
+    if (this.base) await this.checkUnchanged(this.base)
     const text = serializeState(doc)
+    const dir = path.dirname(this.file)
     const tmp = `${this.file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
-    const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
     try {
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    // Keep the previous version. A crash between these two renames leaves the old state in place.
-    try {
-      await fs.copyFile(this.file, `${this.file}.backup`)
+      const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+      try {
+        await handle.writeFile(text, 'utf8')
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      // Keep the previous version. A crash between these two renames leaves the old state in place.
+      await this.keepBackup()
+      await fs.rename(tmp, this.file)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      await fs.rm(tmp, {force: true}).catch(() => {})
+      throw e
     }
-    await fs.rename(tmp, this.file)
-    await syncDir(path.dirname(this.file))
+    await syncDir(dir)
     this.verifiedExisting = true
     this.base = {lineage: doc.lineage, serial: doc.serial}
     this.lastSerial = doc.serial
@@ -179,12 +204,76 @@ export class FileStateStore implements StateStore {
     await this.closeJournal()
     try {
       await fs.unlink(this.journalPath)
-      await syncDir(path.dirname(this.file))
+      await syncDir(dir)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     }
     this.foreignJournal = false
     this.broken = false
+  }
+
+  /**
+   * `<file>.backup` becomes the current file, atomically: a hard link renamed over it (no bytes copied, so a full
+   * disk cannot cut it short), or where links are not supported a copy to a temp file renamed over it.
+   */
+  private async keepBackup(): Promise<void> {
+    const backup = `${this.file}.backup`
+    const tmp = `${backup}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+    try {
+      try {
+        await fs.link(this.file, tmp)
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'ENOENT') return // no file yet: nothing to keep
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw e
+        await fs.copyFile(this.file, tmp, constants.COPYFILE_EXCL)
+        const h = await fs.open(tmp, 'r')
+        try {
+          await h.sync()
+        } finally {
+          await h.close()
+        }
+      }
+      await fs.rename(tmp, backup)
+    } catch (e) {
+      await fs.rm(tmp, {force: true}).catch(() => {})
+      throw e
+    }
+  }
+
+  /** Refuse to replace a file that is no longer the document this store last read or wrote. */
+  private async checkUnchanged(base: {lineage: string; serial: number}): Promise<void> {
+    const text = await readIfExists(this.file)
+    if (text === null) {
+      throw new StateError(`refusing to write state at ${this.location}: the file this run read is gone`, 'state-conflict')
+    }
+    let found: {lineage?: unknown; serial?: unknown}
+    try {
+      found = JSON.parse(text) as typeof found
+    } catch {
+      found = {}
+    }
+    if (found.lineage !== base.lineage || found.serial !== base.serial) {
+      const what = typeof found.lineage === 'string' ? `lineage ${found.lineage}, serial ${String(found.serial)}` : 'a file that is not a state document'
+      throw new StateError(
+        `refusing to overwrite state at ${this.location}: it was replaced while this run held the lock (it now holds ${what}; ` +
+          `this run read lineage ${base.lineage}, serial ${base.serial}). It was left untouched`,
+        found.lineage === base.lineage ? 'state-conflict' : 'state-lineage',
+      )
+    }
+  }
+
+  /**
+   * A file-system failure (a full disk, a read-only or vanished directory, permissions) as a StateError naming the
+   * state file, so that every command reports it as one line with a code, as the pg store's `state-backend`.
+   */
+  private async io<T>(what: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body()
+    } catch (e) {
+      if (e instanceof StateError || !(e instanceof Error) || typeof (e as NodeJS.ErrnoException).code !== 'string') throw e
+      throw new StateError(`${what} state at ${this.location} failed: ${e.message}`, 'state-io')
+    }
   }
 
   private async closeJournal(): Promise<void> {
@@ -205,6 +294,10 @@ export class FileStateStore implements StateStore {
   }
 
   async lock(operation: string, timeoutMs: number): Promise<LockInfo> {
+    return this.io('locking', () => this.lockNow(operation, timeoutMs))
+  }
+
+  private async lockNow(operation: string, timeoutMs: number): Promise<LockInfo> {
     const info = newLockInfo(operation, this.version)
     await fs.mkdir(path.dirname(this.lockPath), {recursive: true})
     const started = Date.now()
@@ -214,9 +307,13 @@ export class FileStateStore implements StateStore {
         try {
           await h.writeFile(JSON.stringify(info, null, 2) + '\n')
           await h.sync()
-        } finally {
-          await h.close()
+        } catch (e) {
+          // A lock file that could not be written (a full disk) would hold every later run out, naming no holder.
+          await h.close().catch(() => {})
+          await fs.rm(this.lockPath, {force: true}).catch(() => {})
+          throw e
         }
+        await h.close()
         return info
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
@@ -237,6 +334,10 @@ export class FileStateStore implements StateStore {
   }
 
   async unlock(id: string): Promise<void> {
+    return this.io('unlocking', () => this.unlockNow(id))
+  }
+
+  private async unlockNow(id: string): Promise<void> {
     await this.removeIf(id)
   }
 
