@@ -27,10 +27,10 @@ export class StateCorruptError extends StateError {
 
 export class StateVersionError extends StateError {
   override name = 'StateVersionError'
-  constructor(location: string, found: number, supported: number) {
+  constructor(location: string, found: number, supported: number, backup = `${location}.backup`) {
     super(
       `state at ${location} has format version ${found}, written by a newer cardform (this one reads up to ` +
-        `${supported}); upgrade cardform. The state was left untouched`,
+        `${supported}); upgrade cardform, or if no newer cardform wrote it, restore it from ${backup}. The state was left untouched`,
       'state-version',
     )
   }

@@ -25,7 +25,7 @@ export function parseState(text: string, location: string, backup?: string): Sta
   try {
     doc = JSON.parse(text)
   } catch (e) {
-    throw new StateCorruptError(location, `not valid JSON (${(e as Error).message})`, backup)
+    throw new StateCorruptError(location, `not valid JSON (${printable((e as Error).message)})`, backup)
   }
   return checkState(doc, location, backup)
 }
@@ -33,7 +33,7 @@ export function parseState(text: string, location: string, backup?: string): Sta
 /** Check a parsed document (e.g. a document with its journal folded in) against the state schema; never repairs. */
 export function checkState(doc: unknown, location: string, backup?: string): StateDocument {
   const version = (doc as {version?: unknown} | null)?.version
-  if (typeof version === 'number' && version > STATE_VERSION) throw new StateVersionError(location, version, STATE_VERSION)
+  if (typeof version === 'number' && version > STATE_VERSION) throw new StateVersionError(location, version, STATE_VERSION, backup)
   const v = validate()
   if (!v(doc)) {
     // A property name's errors name the key (params.propertyName), or the message would not say which one is wrong.
@@ -48,4 +48,12 @@ export function checkState(doc: unknown, location: string, backup?: string): Sta
 
 export function serializeState(doc: StateDocument): string {
   return JSON.stringify(doc, null, 2) + '\n'
+}
+
+/**
+ * JSON.parse quotes the text around the error: from a damaged file that may be control characters (an escape
+ * sequence a terminal would act on) or bytes that are not UTF-8. They are shown escaped.
+ */
+function printable(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
