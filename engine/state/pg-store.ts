@@ -103,7 +103,7 @@ export class PgStateStore implements StateStore {
 
   /** The row and its journal, as of one instant. */
   private async snapshot(): Promise<{row: {doc: string; serial: string} | undefined; journal: Array<{serial: string; record: string}>}> {
-    const client = await this.pool.connect()
+    const client = await this.checkOut()
     let broken = false
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
@@ -118,7 +118,7 @@ export class PgStateStore implements StateStore {
       await client.query('ROLLBACK').catch(() => (broken = true))
       throw e
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 
@@ -154,7 +154,7 @@ export class PgStateStore implements StateStore {
 
   /** One write transaction. False when a concurrent first write got in before ours. */
   private async writeOnce(doc: StateDocument): Promise<boolean> {
-    const client = await this.pool.connect()
+    const client = await this.checkOut()
     let broken = false
     try {
       await client.query('BEGIN')
@@ -190,7 +190,7 @@ export class PgStateStore implements StateStore {
       await client.query('ROLLBACK').catch(() => (broken = true))
       throw e
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 
@@ -283,6 +283,17 @@ export class PgStateStore implements StateStore {
     )
   }
 
+  /**
+   * A pooled connection for a few queries. The pool listens for errors only on idle connections: one the server drops
+   * while checked out, between two queries (a server stopped mid-apply), would emit 'error' with no listener and end
+   * the process before any summary. With this listener the failure surfaces at the next query instead.
+   */
+  private async checkOut(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect()
+    client.on('error', ignoreError)
+    return client
+  }
+
   /** One transaction on a pooled connection: committed when `body` returns, rolled back when it throws. */
   /**
    * Inside a transaction: check that this store still holds its lock, then lock the workspace's row (SELECT … FOR
@@ -295,7 +306,7 @@ export class PgStateStore implements StateStore {
   }
 
   private async transaction(body: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect()
+    const client = await this.checkOut()
     let broken = false
     try {
       await client.query('BEGIN')
@@ -305,7 +316,7 @@ export class PgStateStore implements StateStore {
       await client.query('ROLLBACK').catch(() => (broken = true))
       throw e
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 
@@ -455,7 +466,7 @@ export class PgStateStore implements StateStore {
       `SELECT count(to_regclass(t)) AS n FROM unnest(ARRAY['${s}.states', '${s}.journal', '${s}.state_history', '${s}.locks']) AS t`,
     )
     if (present.rows[0]?.n === '4') return
-    const client = await this.pool.connect()
+    const client = await this.checkOut()
     let broken = false
     try {
       await client.query('BEGIN')
@@ -504,7 +515,7 @@ export class PgStateStore implements StateStore {
       await client.query('ROLLBACK').catch(() => (broken = true))
       throw e
     } finally {
-      client.release(broken)
+      release(client, broken)
     }
   }
 
@@ -552,4 +563,11 @@ function advisoryKey(name: string): bigint {
 
 function unknownHolder(): LockInfo {
   return {id: 'unknown', operation: 'unknown', who: 'unknown', host: 'unknown', pid: 0, created: 'unknown', version: 'unknown'}
+}
+
+function ignoreError(): void {}
+
+function release(client: pg.PoolClient, broken: boolean): void {
+  client.removeListener('error', ignoreError)
+  client.release(broken)
 }
