@@ -165,6 +165,8 @@ export interface ApplyRun {
   state?: StateDocument
   /** apply --refresh-only: the cards whose live values were recorded in state, and those removed from it. */
   accepted?: {modified: Address[]; removed: Address[]}
+  /** The lock could not be released (e.g. the state's directory became read-only): its ID and why. */
+  lockNotReleased?: {id: string; message: string}
 }
 
 /**
@@ -173,69 +175,82 @@ export interface ApplyRun {
  */
 export async function runApply(ws: Workspace, opts: ApplyOptions): Promise<ApplyRun> {
   const lock = await ws.store.lock('apply', opts.lockTimeoutMs)
+  let run: ApplyRun
   try {
-    const state = await ws.store.read()
-    // A journal left by an interrupted apply is folded into the document before anything else (same serial).
-    if (state) await ws.store.compact?.(state)
-    let plan: Plan
-    let desired: Map<Address, DesiredSpec>
-    const refused: Diagnostic[] = []
-    const fromFile = opts.planFile !== undefined
-    let live: ReadonlyMap<Address, LiveRead> = new Map()
-    if (opts.planFile) {
-      const saved = await readSavedPlan(opts.planFile)
-      plan = saved.plan
-      desired = new Map(saved.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
-      refused.push(...savedPlanConflicts(plan, opts, opts.planFile))
-      if (refused.length === 0) {
-        const stale = await checkStale(ws, saved, state, opts.onRefreshProgress)
-        refused.push(...stale.diagnostics)
-        live = stale.live
-      }
-      opts.onPlan?.(plan)
-    } else {
-      const run = await planWithState(ws, state, opts)
-      plan = run.plan
-      live = run.live
-      desired = new Map(run.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
-      opts.onPlan?.(plan)
-    }
-    refused.push(...gates(plan, opts, fromFile))
-    // Check the credentials (and start the embedded emulator) before anyone is asked to approve.
-    if (refused.length === 0 && plan.changes.some((c) => c.steps.length > 0)) await ws.gateway()
-    // A saved plan was reviewed when it was made: applying it is the approval (as with Terraform's `apply FILE`).
-    if (refused.length === 0 && plan.has_changes && !opts.autoApprove && !fromFile) {
-      if (!opts.confirm) {
-        refused.push({severity: 'error', code: 'approval-required', message: 'apply needs approval: run it on a terminal to confirm, or pass --auto-approve'})
-      } else if (!(await opts.confirm(plan))) {
-        refused.push({severity: 'error', code: 'apply-cancelled', message: 'apply cancelled: nothing was changed'})
-      }
-    }
-    if (refused.length > 0) return {plan, refused}
-    if (plan.mode === 'refresh-only') return {plan, refused, ...(await acceptSavedDrift(ws, state, plan, live))}
-
-    const doc = state ?? emptyState(plan.lineage, packageVersion())
-    const manager = new StateManager(ws.store, doc)
-    const result = await applyPlan({
-      plan,
-      desired,
-      state: manager,
-      gateway: () => ws.gateway(),
-      wires: ws.wires,
-      parallelism: opts.parallelism,
-      failFast: opts.failFast,
-      readImage: (image) => readFile(path.resolve(ws.dir, image.file)),
-      ...(opts.signal ? {signal: opts.signal} : {}),
-      ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
-      ...(opts.onProgress ? {onProgress: opts.onProgress} : {}),
-    })
-    // A first apply with nothing to do still records the state (unless writing it already failed: the summary says so).
-    if (!state && doc.serial === 0 && !result.stateWriteFailure) await manager.persist()
-    await compactState(manager, result)
-    return {plan, refused, result, state: doc}
-  } finally {
-    await ws.store.unlock(lock.id)
+    run = await applyLocked(ws, opts)
+  } catch (e) {
+    await ws.store.unlock(lock.id).catch(() => {})
+    throw e
   }
+  // A lock that cannot be removed must not hide what the apply did (the summary lists the cards it made).
+  try {
+    await ws.store.unlock(lock.id)
+  } catch (e) {
+    run.lockNotReleased = {id: lock.id, message: (e as Error).message}
+  }
+  return run
+}
+
+async function applyLocked(ws: Workspace, opts: ApplyOptions): Promise<ApplyRun> {
+  const state = await ws.store.read()
+  // A journal left by an interrupted apply is folded into the document before anything else (same serial).
+  if (state) await ws.store.compact?.(state)
+  let plan: Plan
+  let desired: Map<Address, DesiredSpec>
+  const refused: Diagnostic[] = []
+  const fromFile = opts.planFile !== undefined
+  let live: ReadonlyMap<Address, LiveRead> = new Map()
+  if (opts.planFile) {
+    const saved = await readSavedPlan(opts.planFile)
+    plan = saved.plan
+    desired = new Map(saved.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
+    refused.push(...savedPlanConflicts(plan, opts, opts.planFile))
+    if (refused.length === 0) {
+      const stale = await checkStale(ws, saved, state, opts.onRefreshProgress)
+      refused.push(...stale.diagnostics)
+      live = stale.live
+    }
+    opts.onPlan?.(plan)
+  } else {
+    const run = await planWithState(ws, state, opts)
+    plan = run.plan
+    live = run.live
+    desired = new Map(run.desired.map((d) => [d.address, {spec: d.spec, ...(d.metadata ? {metadata: d.metadata} : {})}]))
+    opts.onPlan?.(plan)
+  }
+  refused.push(...gates(plan, opts, fromFile))
+  // Check the credentials (and start the embedded emulator) before anyone is asked to approve.
+  if (refused.length === 0 && plan.changes.some((c) => c.steps.length > 0)) await ws.gateway()
+  // A saved plan was reviewed when it was made: applying it is the approval (as with Terraform's `apply FILE`).
+  if (refused.length === 0 && plan.has_changes && !opts.autoApprove && !fromFile) {
+    if (!opts.confirm) {
+      refused.push({severity: 'error', code: 'approval-required', message: 'apply needs approval: run it on a terminal to confirm, or pass --auto-approve'})
+    } else if (!(await opts.confirm(plan))) {
+      refused.push({severity: 'error', code: 'apply-cancelled', message: 'apply cancelled: nothing was changed'})
+    }
+  }
+  if (refused.length > 0) return {plan, refused}
+  if (plan.mode === 'refresh-only') return {plan, refused, ...(await acceptSavedDrift(ws, state, plan, live))}
+
+  const doc = state ?? emptyState(plan.lineage, packageVersion())
+  const manager = new StateManager(ws.store, doc)
+  const result = await applyPlan({
+    plan,
+    desired,
+    state: manager,
+    gateway: () => ws.gateway(),
+    wires: ws.wires,
+    parallelism: opts.parallelism,
+    failFast: opts.failFast,
+    readImage: (image) => readFile(path.resolve(ws.dir, image.file)),
+    ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(opts.onEvent ? {onEvent: opts.onEvent} : {}),
+    ...(opts.onProgress ? {onProgress: opts.onProgress} : {}),
+  })
+  // A first apply with nothing to do still records the state (unless writing it already failed: the summary says so).
+  if (!state && doc.serial === 0 && !result.stateWriteFailure) await manager.persist()
+  await compactState(manager, result)
+  return {plan, refused, result, state: doc}
 }
 
 /**
@@ -252,6 +267,7 @@ async function compactState(manager: StateManager, result: ApplyResult): Promise
       message: `every change is recorded in the state's journal, but folding it into the state document failed (the next run does it): ${(e as Error).message}`,
       ...(typeof code === 'string' ? {code} : {}),
       lastSerial: manager.doc.serial,
+      unrecorded: [],
     }
   }
 }

@@ -17,7 +17,7 @@ With --target/--exclude, only the matching cards are planned and applied. With -
 card: it records the live values of cards changed outside cardform in state, and forgets cards deleted outside it.
 
 State is saved after every remote call; an interrupted apply is completed by the next one. Exit status 0 when \
-everything was applied, 1 otherwise (130 when interrupted, 2 for a wrong command line).
+everything was applied and recorded in state, 1 otherwise (130 when interrupted, 2 for a wrong command line).
 With --json, asks nothing (so it needs --auto-approve or FILE) and prints the apply result document \
 (schemas/apply.schema.json) instead of the plan and progress lines.`
 
@@ -108,7 +108,9 @@ With --json, asks nothing (so it needs --auto-approve or FILE) and prints the ap
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     if (!run) return undefined
-    process.exitCode = run.result?.interrupted ? 130 : run.refused.length > 0 || (run.result?.failed ?? 0) > 0 ? 1 : 0
+    // A state that could not be written fails the apply even when every card was changed: some may not be recorded.
+    const failed = run.refused.length > 0 || (run.result?.failed ?? 0) > 0 || run.result?.stateWriteFailure !== undefined
+    process.exitCode = run.result?.interrupted ? 130 : failed ? 1 : 0
     if (!json) {
       process.stdout.write(renderApplySummary(run, style))
       return undefined

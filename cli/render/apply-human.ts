@@ -1,4 +1,4 @@
-import type {ApplyEvent} from '../../engine/apply/apply-plan.js'
+import type {ApplyEvent, StateWriteFailure, UnrecordedCard} from '../../engine/apply/apply-plan.js'
 import type {RemoteFailure} from '../../engine/apply/gateway.js'
 import type {ApplyRun} from '../../engine/operations.js'
 import {renderDiagnostic} from './diagnostics.js'
@@ -67,11 +67,20 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
         ? `The last state this apply wrote is serial ${notWritten.lastSerial}${run.state ? `, lineage ${run.state.lineage}` : ''}; what it did after that is not recorded in state.`
         : 'This apply wrote no state.',
     )
+    lines.push(...renderUnrecorded(notWritten, style))
   } else if (run.state) {
     lines.push(style.dim(`State serial ${run.state.serial}, lineage ${run.state.lineage}.`))
   }
   if (run.plan.targets?.length || run.plan.excludes?.length) {
     lines.push(style.warning('Resource targeting was in effect: only the selected cards were applied; run a full plan to see what else is pending.'))
+  }
+  if (run.lockNotReleased) {
+    lines.push(
+      style.warning(
+        `The lock could not be released (${run.lockNotReleased.message}): the next run on this host takes it over once this ` +
+          `process has exited; from another host, \`cardform force-unlock ${run.lockNotReleased.id}\`.`,
+      ),
+    )
   }
   if (r.interrupted) lines.push(style.warning('Interrupted: calls in flight were finished and recorded; run apply again to do the rest.'))
   if (failed.length) {
@@ -85,4 +94,46 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
     if (refused.length < failed.length) lines.push('Run apply again to retry the others: finished steps are recorded in state and are not repeated.')
   }
   return lines.join('\n') + '\n'
+}
+
+/**
+ * The cards made or changed at WeChat Pay that the state does not record, each with its card_id and out_request_no,
+ * and how the next run finds them: what a person needs to recover after the state could not be written.
+ */
+function renderUnrecorded(failure: StateWriteFailure, style: Style): string[] {
+  const cards = failure.unrecorded
+  const lines: string[] = []
+  if (cards.length === 0) {
+    lines.push('No card was changed at WeChat Pay without being recorded in state.')
+  } else {
+    lines.push(style.error(`Changed at WeChat Pay but not recorded in state (${cards.length}):`))
+    for (const c of cards) lines.push(`  ${describeUnrecorded(c)}`)
+  }
+  lines.push(
+    'To recover: make the state writable again (free space on its disk, fix its permissions or mount, or bring the database back), ' +
+      'then run `cardform apply`.' +
+      (cards.some((c) => c.change === 'created' && c.recorded === 'creating')
+        ? ' A create that state records as in progress is repeated with the same out_request_no, and WeChat Pay answers with the card it already made: none is made twice.'
+        : '') +
+      (cards.some((c) => c.change === 'changed' || c.change === 'removed') ? ' The refresh finds the changes and removals above.' : ''),
+  )
+  const adopt = cards.filter((c) => (c.change === 'created' || c.change === 'imported') && c.recorded === 'absent')
+  if (adopt.length > 0) {
+    lines.push(`State holds nothing that leads to ${adopt.map((c) => c.address).join(', ')}: adopt ${adopt.length === 1 ? 'it' : 'each'} with \`cardform import ADDRESS CARD_ID\` before that apply.`)
+  }
+  return lines
+}
+
+function describeUnrecorded(c: UnrecordedCard): string {
+  const orn = c.out_request_no && c.out_request_no !== 'imported' ? ` (out_request_no ${c.out_request_no})` : ''
+  switch (c.change) {
+    case 'created':
+      return `${c.address}: created card ${c.remote_id}${orn}; state has ${c.recorded === 'creating' ? 'its create in progress' : c.recorded === 'created' ? 'the card it replaced' : 'nothing'}`
+    case 'imported':
+      return `${c.address}: imported card ${c.remote_id}; state has ${c.recorded === 'absent' ? 'nothing' : 'another card'}`
+    case 'changed':
+      return `${c.address}: ${c.action === 'replace' ? 'replaced' : 'changed'} card ${c.remote_id}${orn}; state has its earlier values`
+    case 'removed':
+      return `${c.address}: ${c.action === 'forget' ? 'forgotten' : 'removed'} card ${c.remote_id}; state still has it`
+  }
 }

@@ -16,7 +16,7 @@ export function toApplyDocument(run: ApplyRun, options: {savedPlan: boolean; ver
   // Only a serial the store accepted is reported: after a failed write, the last one this apply wrote.
   const state = run.state && !r?.stateWriteFailure ? {serial: run.state.serial, lineage: run.state.lineage} : null
   return {
-    format_version: '1.0',
+    format_version: '1.1',
     cardform_version: options.version,
     status,
     mode: run.plan.mode ?? 'normal',
@@ -36,9 +36,18 @@ export function toApplyDocument(run: ApplyRun, options: {savedPlan: boolean; ver
             message: r.stateWriteFailure.message,
             ...(r.stateWriteFailure.code ? {code: r.stateWriteFailure.code} : {}),
             ...(r.stateWriteFailure.lastSerial !== undefined ? {last_serial: r.stateWriteFailure.lastSerial} : {}),
+            unrecorded: r.stateWriteFailure.unrecorded.map((c) => ({
+              address: c.address,
+              action: c.action,
+              change: c.change,
+              remote_id: c.remote_id,
+              ...(c.out_request_no ? {out_request_no: c.out_request_no} : {}),
+              recorded: c.recorded,
+            })),
           },
         }
       : {}),
+    ...(run.lockNotReleased ? {lock_not_released: {id: run.lockNotReleased.id, message: run.lockNotReleased.message}} : {}),
   }
 }
 

@@ -71,7 +71,33 @@ export interface ApplyResult {
    * state, and no card was started after it. `lastSerial` is the last serial this apply wrote, absent when it wrote
    * none.
    */
-  stateWriteFailure?: {message: string; code?: string; lastSerial?: number}
+  stateWriteFailure?: StateWriteFailure
+}
+
+export interface StateWriteFailure {
+  message: string
+  code?: string
+  lastSerial?: number
+  /**
+   * The cards this apply changed at WeChat Pay whose change the stored state does not hold (the writes that carried
+   * it failed), sorted by address. Empty when every change is recorded (e.g. only the final compaction failed).
+   */
+  unrecorded: UnrecordedCard[]
+}
+
+/**
+ * A card changed at WeChat Pay but not recorded: what happened to it, and what the stored state says of it, which
+ * decides how the next run finds it. `created` with `recorded: 'creating'` (same out_request_no): the next apply
+ * repeats the create with that out_request_no and the API answers with this card. `recorded: 'absent'`: nothing
+ * stored leads to the card; it is adopted with `cardform import ADDRESS CARD_ID` (or metadata.import_id).
+ */
+export interface UnrecordedCard {
+  address: Address
+  action: ResourceChange['action']
+  change: 'created' | 'imported' | 'changed' | 'removed'
+  remote_id: string
+  out_request_no?: string
+  recorded: 'absent' | 'creating' | 'created'
 }
 
 /**
@@ -130,16 +156,32 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     done: outcomes.filter((o) => o.status === 'done').length,
     skipped: outcomes.filter((o) => o.status === 'skipped').length,
     interrupted: opts.signal?.aborted === true && outcomes.some((o) => o.status === 'skipped'),
-    ...(writeFailure ? {stateWriteFailure: describeWriteFailure(writeFailure, opts.state)} : {}),
+    ...(writeFailure ? {stateWriteFailure: describeWriteFailure(writeFailure, opts.state, outcomes)} : {}),
   }
 }
 
-function describeWriteFailure(e: Error, state: StateManager): NonNullable<ApplyResult['stateWriteFailure']> {
+function describeWriteFailure(e: Error, state: StateManager, outcomes: readonly ApplyOutcome[]): StateWriteFailure {
   const code = (e as {code?: unknown}).code
+  const actions = new Map(outcomes.map((o) => [o.address, o.action]))
   return {
     message: e.message,
     ...(typeof code === 'string' ? {code} : {}),
     ...(state.writes > 0 ? {lastSerial: state.doc.serial} : {}),
+    unrecorded: state.unrecorded().flatMap(({address, recorded, current}): UnrecordedCard[] => {
+      const stored = recorded ? recorded.status : 'absent'
+      const action = actions.get(address) ?? 'update'
+      if (current?.status === 'created' && current.remote_id) {
+        const same = recorded?.status === 'created' && recorded.remote_id === current.remote_id
+        const change = same ? 'changed' : action === 'import' ? 'imported' : 'created'
+        return [{address, action, change, remote_id: current.remote_id, out_request_no: current.out_request_no, recorded: stored}]
+      }
+      // Removed at WeChat Pay (deleted, invalidated) or forgotten, while state still records the card.
+      if (!current && recorded?.status === 'created' && recorded.remote_id) {
+        return [{address, action, change: 'removed', remote_id: recorded.remote_id, recorded: stored}]
+      }
+      // A create journaled in memory only, or still of unknown outcome: no card is known to exist.
+      return []
+    }),
   }
 }
 
@@ -304,6 +346,8 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
     // The card this step acted on, for its progress line: the change's card, except for the removal of a replaced
     // card, which acts on the old one (the change's card is by then the new one).
     let actedOn: string | undefined
+    // Set once the remote call succeeded: a failure after it is state's, and the card holds the change.
+    let made = false
     opts.onEvent?.({type: 'step-start', address: change.address, op: step.op})
     try {
       switch (step.op) {
@@ -335,6 +379,7 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
           doc.generations[change.address] = Math.max(doc.generations[change.address] ?? 0, generation)
           await state.persist(change.address)
           const created = await gateway.create(change.kind, step.body, step.out_request_no)
+          made = true
           current = created.remoteId
           actedOn = created.remoteId
           entry.status = 'created'
@@ -348,6 +393,7 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
         case 'patch': {
           const id = requireId(current, change)
           const patched = await gateway.patch(change.kind, id, step.body)
+          made = true
           actedOn = id
           const r = doc.resources[change.address]!
           if (rec) r.applied = structuredClone(rec.applied)
@@ -359,6 +405,7 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
         case 'rights': {
           const id = requireId(current, change)
           await gateway.setRights(change.kind, id, step.body)
+          made = true
           actedOn = id
           const r = doc.resources[change.address]!
           if (rec) r.write_only = structuredClone(rec.write_only)
@@ -371,6 +418,7 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
           const target = step.remote_id ?? requireId(current, change)
           actedOn = target
           await gateway.remove(change.kind, target, step.op, step.op === 'invalidate' ? step.body : {})
+          made = true
           const r = doc.resources[change.address]
           if (r?.deposed === target) delete r.deposed
           else if (r && (r.remote_id === target || !step.remote_id)) delete doc.resources[change.address]
@@ -383,7 +431,9 @@ async function applyChange(opts: ApplyRun, change: ResourceChange, now: () => st
       actedOn ??= current
       opts.onEvent?.({type: 'step-done', address: change.address, op: step.op, ...(actedOn ? {remoteId: actedOn} : {}), ms: Date.now() - started})
     } catch (e) {
-      const failure = gateway.describeFailure(e)
+      const failure: RemoteFailure = made
+        ? {message: `the ${step.op} was made${current || actedOn ? ` (card ${actedOn ?? current})` : ''}, but recording it in state failed: ${(e as Error).message ?? String(e)}`, refused: false}
+        : gateway.describeFailure(e)
       if (step.op === 'create' && failure.refused && doc.resources[change.address]?.status === 'creating') {
         // The API refused the create, so no card exists: drop the journal rather than leave an outcome to resume.
         if (beforeJournal) doc.resources[change.address] = beforeJournal

@@ -7,9 +7,9 @@
  */
 export interface CardformApplyResult {
   /**
-   * Version of this document's format.
+   * Version of this document's format. 1.1 added state_write_failure.unrecorded and lock_not_released.
    */
-  format_version: '1.0'
+  format_version: '1.1'
   cardform_version: string
   /**
    * applied: every card in the plan was changed (or there was nothing to do); failed: at least one card failed or the state could not be written; interrupted: stopped by a signal before every card was started; refused: nothing was applied (see refused). Exit status 0 for applied, 130 for interrupted, 1 otherwise.
@@ -84,6 +84,17 @@ export interface CardformApplyResult {
      * The last serial this apply wrote; absent when it wrote none.
      */
     last_serial?: number
+    /**
+     * The cards this apply changed at WeChat Pay whose change the stored state does not hold, sorted by address; empty when every change is recorded (e.g. only folding the journal into the state file failed). Recovery: make the state writable again, then run apply: a create recorded as `creating` is repeated with the same out_request_no and WeChat Pay answers with this card; a card recorded as `absent` is adopted with `cardform import ADDRESS CARD_ID`.
+     */
+    unrecorded: Unrecorded[]
+  }
+  /**
+   * The state lock could not be released (e.g. its directory became read-only). On this host the next run takes it over once this process has exited; elsewhere `cardform force-unlock ID`.
+   */
+  lock_not_released?: {
+    id: string
+    message: string
   }
 }
 export interface Card {
@@ -165,4 +176,30 @@ export interface Position {
    * 1-based column in UTF-16 code units, as editors count.
    */
   column: number
+}
+export interface Unrecorded {
+  /**
+   * Kind.name
+   */
+  address: string
+  /**
+   * The plan's action for the card.
+   */
+  action: string
+  /**
+   * What this apply did to the card at WeChat Pay: created it (a create or a replacement's new card), recorded an import, changed it (PATCH, rights), or removed it (delete, invalidate; or forgot it).
+   */
+  change: 'created' | 'imported' | 'changed' | 'removed'
+  /**
+   * The card's card_id: the new card's for created, the removed card's for removed.
+   */
+  remote_id: string
+  /**
+   * The create's out_request_no, for a card state records by one.
+   */
+  out_request_no?: string
+  /**
+   * What the stored state holds at the address: nothing, a create in progress (with this out_request_no: the next apply resumes it), or a created card (the earlier values, or the card a replacement replaces).
+   */
+  recorded: 'absent' | 'creating' | 'created'
 }

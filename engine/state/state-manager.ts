@@ -1,6 +1,23 @@
 import type {Address} from '../model/address.js'
-import type {StateChanges, StateDocument} from '../model/state.js'
+import type {ResourceState, StateChanges, StateDocument} from '../model/state.js'
 import type {StateStore} from './store.js'
+
+/** What the store holds for an address, as far as this manager knows: the fields a recovery needs. */
+export interface RecordedEntry {
+  status: ResourceState['status']
+  remote_id?: string
+  out_request_no: string
+}
+
+/**
+ * A card whose latest change is in memory but not in the store, because the writes that carried it failed.
+ * `recorded` is what the store holds for it (null: nothing); `current` is what the change made it (null: removed).
+ */
+export interface UnrecordedEntry {
+  address: Address
+  recorded: RecordedEntry | null
+  current: RecordedEntry | null
+}
 
 /**
  * Holds the state document in memory during an apply and persists it after every remote change.
@@ -34,12 +51,20 @@ export class StateManager {
   private readonly dirtyMedia = new Set<string>()
   /** The next write carries the whole document. */
   private wholeNext = false
+  /** Addresses named since the last write that carried them succeeded (those of failed writes stay here). */
+  private readonly pending = new Set<Address>()
+  /**
+   * What the store holds for each address: taken from the document as read, then as each successful write left it.
+   * Only these fields: a recovery needs the card id and the out_request_no.
+   */
+  private readonly recorded: Map<Address, RecordedEntry | null>
 
   constructor(
     private readonly store: StateStore,
     readonly doc: StateDocument,
   ) {
     this.attempted = doc.serial
+    this.recorded = new Map(Object.entries(doc.resources).map(([a, r]) => [a, summarize(r)]))
   }
 
   /** How many writes succeeded. */
@@ -58,8 +83,26 @@ export class StateManager {
   /** Persist the entries of `addresses`; without addresses, the whole document. */
   persist(...addresses: Address[]): Promise<void> {
     if (addresses.length === 0) this.wholeNext = true
-    for (const a of addresses) this.dirty.add(a)
+    for (const a of addresses) {
+      this.dirty.add(a)
+      this.pending.add(a)
+    }
     return this.schedule()
+  }
+
+  /**
+   * While the last write failed: the addresses whose latest change the store does not hold, with what it holds and
+   * what the change made them (sorted by address); empty when the last write succeeded.
+   */
+  unrecorded(): UnrecordedEntry[] {
+    if (!this.failure) return []
+    const out: UnrecordedEntry[] = []
+    for (const address of [...this.pending].sort()) {
+      const recorded = this.recorded.get(address) ?? null
+      const current = summarize(this.doc.resources[address])
+      out.push({address, recorded, current})
+    }
+    return out
   }
 
   /** Persist the media records (`doc.media`) of these sha256 keys: an upload is recorded as soon as it returns. */
@@ -99,6 +142,9 @@ export class StateManager {
   private startWrite(): Promise<void> {
     const serial = ++this.attempted
     const whole = this.wholeNext || !this.store.append || !this.store.canAppend?.()
+    // What this write carries, to be marked as recorded when it succeeds: every address named so far (a whole write
+    // snapshots the document now; a checkpoint takes the dirty entries now, and failed ones were carried before).
+    const carried = new Map([...this.pending].map((a) => [a, summarize(this.doc.resources[a])] as const))
     let write: Promise<void>
     if (whole) {
       const snapshot = structuredClone(this.doc)
@@ -116,6 +162,11 @@ export class StateManager {
           this.doc.serial = serial
           this.written += 1
           this.failure = undefined
+          for (const [a, entry] of carried) {
+            this.recorded.set(a, entry)
+            // Named again since this write started: the newer change is still to be written.
+            if (!this.dirty.has(a)) this.pending.delete(a)
+          }
         },
         (e: unknown) => {
           this.failure = e instanceof Error ? e : new Error(String(e))
@@ -146,4 +197,9 @@ export class StateManager {
     this.dirtyMedia.clear()
     return changes
   }
+}
+
+function summarize(r: ResourceState | undefined): RecordedEntry | null {
+  if (!r) return null
+  return {status: r.status, ...(r.remote_id ? {remote_id: r.remote_id} : {}), out_request_no: r.out_request_no}
 }

@@ -37,7 +37,7 @@ describe('per-environment variables and apply --json', () => {
     const applied = await p.cli(['apply', planFile, '--json'])
     expect(applied.code, applied.stderr).toBe(0)
     const document = applyDocument(applied.stdout)
-    expect(document).toMatchObject({format_version: '1.0', status: 'applied', saved_plan: true, counts: {done: 4, failed: 0, skipped: 0}, refused: []})
+    expect(document).toMatchObject({format_version: '1.1', status: 'applied', saved_plan: true, counts: {done: 4, failed: 0, skipped: 0}, refused: []})
     const cards = document.cards as Array<{address: string; status: string; remote_id?: string}>
     expect(cards.map((c) => c.status)).toEqual(['done', 'done', 'done', 'done'])
     expect(cards.every((c) => typeof c.remote_id === 'string')).toBe(true)
