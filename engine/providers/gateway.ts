@@ -256,7 +256,9 @@ export class WechatPayGateway implements CardGateway {
       return {message: e.summary, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused}
     }
     if (e instanceof AggregatorError) {
-      // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it.
+      // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it. A final 429 changed
+      // nothing either: the create is repeated only when no earlier attempt reached the aggregator (its body has no
+      // request number), so every attempt was turned away. But unlike a refusal it may pass later.
       const code = e.errcode !== undefined ? `errcode ${e.errcode}` : e.status !== undefined ? `status ${e.status}` : undefined
       return {message: e.summary, status: e.httpStatus, ...(code ? {code} : {}), refused: e.httpStatus < 500}
     }
