@@ -227,8 +227,9 @@ export class WechatPayGateway implements CardGateway {
       else await this.brand.invalidate(remoteId, String(body.brand_id))
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return // already gone
-      // Invalidate is one-way: a repeat after a lost answer may be refused. Confirm the card is invalid.
-      if (how === 'invalidate' && e instanceof ApiError && e.status === 400) {
+      // A repeat after a lost answer (the card was deleted or invalidated, the answer never came back) is refused: a
+      // deleted membercard-open card answers 400, not 404. Confirm the card is gone.
+      if (e instanceof ApiError && e.status === 400) {
         const now = await this.read(kind, remoteId, body)
         if (now.status === 'gone') return
       }

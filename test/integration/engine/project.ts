@@ -77,23 +77,12 @@ export async function createProject(
       '',
     ].join('\n'),
   )
-  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) =>
-    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
-  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      const child = run(args, o?.env, o?.cwd)
-      let stdout = ''
-      let stderr = ''
-      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
-      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-      child.on('error', reject)
-      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-    })
+  const {cli, spawnCli} = projectCli(dir)
   return {
     dir,
     emulator,
     cli,
-    spawnCli: (args, o) => run(args, o?.env),
+    spawnCli,
     write: (file, text) => writeFileSync(path.join(dir, file), text),
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
     edit(file, from, to) {
@@ -115,6 +104,23 @@ export async function createProject(
       rmSync(dir, {recursive: true, force: true})
     },
   }
+}
+
+/** The built CLI run on the project in `dir` (`node bin/run.js ARGS -C dir`): to completion, or spawned for kill tests. */
+export function projectCli(dir: string): Pick<TestProject, 'cli' | 'spawnCli'> {
+  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) =>
+    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
+  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = run(args, o?.env, o?.cwd)
+      let stdout = ''
+      let stderr = ''
+      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+      child.on('error', reject)
+      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+    })
+  return {cli, spawnCli: (args, o) => run(args, o?.env)}
 }
 
 /** One AggregatorMemberCard document (`store-card`) with the seed's create body as its spec. */
@@ -210,7 +216,7 @@ ${
  * The state as cardform reads it, even while an apply runs: the file with its journal (`state.json.journal`) folded
  * in. A journal continuing a newer file than the one read means a compaction ran between the two reads: read again.
  */
-function readState(file: string): StateDocument {
+export function readState(file: string): StateDocument {
   for (let attempt = 1; ; attempt++) {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as StateDocument
     let journal: string
