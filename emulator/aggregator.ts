@@ -131,7 +131,7 @@ export function createAggregatorCard(body: unknown, owner: string, env: HandlerE
   }
   const record = env.store.insert({
     family: 'aggregator',
-    card_id: createCardId(env.random),
+    card_id: createCardId(env.random, (id) => env.store.get(id) !== undefined),
     owner_mchid: owner,
     card: {...structuredClone(body as Record<string, unknown>), create_time: formatTime(now)},
     create_body: canonicalJson(body),

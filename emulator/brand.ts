@@ -168,7 +168,7 @@ export function createBrandCard(req: ApiRequest, env: HandlerEnv): ApiReply {
   // and are always returned ("默认为false", "在查询结果中会返回该字段").
   const card: Record<string, unknown> = {
     out_request_no,
-    card_id: createCardId(env.random),
+    card_id: createCardId(env.random, (id) => env.store.get(id) !== undefined),
     ...rest,
     need_pinned: body['need_pinned'] ?? false,
     need_display_level: body['need_display_level'] ?? false,

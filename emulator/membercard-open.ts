@@ -237,7 +237,7 @@ export function createMembercard(req: ApiRequest, env: HandlerEnv): ApiReply {
   checkCardRules(body, true)
   const time = formatTime(req.now)
   const card: Record<string, unknown> = {
-    card_id: createCardId(env.random),
+    card_id: createCardId(env.random, (id) => env.store.get(id) !== undefined),
     create_time: time,
     update_time: time,
     // Set by submitForReview below: NOT_APPROVE until reviewed, or APPROVED at once (review.ts).

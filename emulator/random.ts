@@ -16,11 +16,17 @@ export function createRandom(seed?: number): Random {
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
-/** A card_id shaped like the documented example `pbLatjvWOibDc5-TBnbUk1pD12o0`: 'p' and 27 base64url characters. */
-export function createCardId(random: Random): string {
-  let id = 'p'
-  for (let i = 0; i < 27; i++) id += ID_ALPHABET[Math.floor(random() * 64)]
-  return id
+/**
+ * A card_id shaped like the documented example `pbLatjvWOibDc5-TBnbUk1pD12o0`: 'p' and 27 base64url characters, never
+ * one that is `taken`. A seeded emulator restarted on its --data draws the same sequence again: without the check its
+ * first new card would take the id of the first card it ever made, and replace it.
+ */
+export function createCardId(random: Random, taken: (id: string) => boolean): string {
+  for (;;) {
+    let id = 'p'
+    for (let i = 0; i < 27; i++) id += ID_ALPHABET[Math.floor(random() * 64)]
+    if (!taken(id)) return id
+  }
 }
 
 export function randomDigits(random: Random, n: number, firstNonZero = true): string {

@@ -84,8 +84,9 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
   }
   if (r.interrupted) lines.push(style.warning('Interrupted: calls in flight were finished and recorded; run apply again to do the rest.'))
   if (failed.length) {
-    // A refusal (4xx) comes back the same on a retry: the spec must change first. Anything else may pass next time.
-    const refused = failed.filter((o) => o.failure?.refused)
+    // A refusal (4xx) comes back the same on a retry: the spec must change first. Anything else may pass next time,
+    // a 429 (too many requests) included.
+    const refused = failed.filter((o) => o.failure?.refused && o.failure.status !== 429)
     if (refused.length > 0) {
       lines.push(
         `The API refused ${refused.map((o) => o.address).join(', ')}: running apply again sends the same request, so fix the spec (see the message above) first.`,

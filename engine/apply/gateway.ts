@@ -32,7 +32,8 @@ export interface RemoteFailure {
   requestId?: string
   /**
    * The API answered with a refusal (4xx): the call changed nothing. False when the outcome is unknown (connection
-   * lost, timeout, 5xx after retries), in which case the call may or may not have taken effect.
+   * lost, timeout, 5xx after retries), in which case the call may or may not have taken effect. A 429 that is
+   * refused (the aggregator's) changed nothing but is no verdict on the request: the same call may pass later.
    */
   refused: boolean
 }

@@ -135,7 +135,7 @@ export interface Failure {
    */
   request_id?: string
   /**
-   * True when the API refused the call (4xx other than 429): it changed nothing, and a retry sends the same request. False when the outcome is unknown (a 429 included: an earlier attempt of the call may have been made).
+   * True when the call certainly changed nothing: a 4xx other than 429 (a retry sends the same request and gets the same answer: fix the spec), and for the aggregator's create also a 429 (it is repeated only while no attempt has reached the aggregator; it may pass later). False when the outcome is unknown (a WeChat Pay 429 included: an earlier attempt of the call may have been made).
    */
   refused: boolean
 }

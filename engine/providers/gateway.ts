@@ -227,8 +227,9 @@ export class WechatPayGateway implements CardGateway {
       else await this.brand.invalidate(remoteId, String(body.brand_id))
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return // already gone
-      // Invalidate is one-way: a repeat after a lost answer may be refused. Confirm the card is invalid.
-      if (how === 'invalidate' && e instanceof ApiError && e.status === 400) {
+      // A repeat after a lost answer (the card was deleted or invalidated, the answer never came back) is refused: a
+      // deleted membercard-open card answers 400, not 404. Confirm the card is gone.
+      if (e instanceof ApiError && e.status === 400) {
         const now = await this.read(kind, remoteId, body)
         if (now.status === 'gone') return
       }
@@ -256,7 +257,9 @@ export class WechatPayGateway implements CardGateway {
       return {message: e.summary, status: e.status, ...(e.code ? {code: e.code} : {}), ...(e.requestId ? {requestId: e.requestId} : {}), refused}
     }
     if (e instanceof AggregatorError) {
-      // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it.
+      // An HTTP 4xx, or a 200 whose envelope says the create failed: the aggregator refused it. A final 429 changed
+      // nothing either: the create is repeated only when no earlier attempt reached the aggregator (its body has no
+      // request number), so every attempt was turned away. But unlike a refusal it may pass later.
       const code = e.errcode !== undefined ? `errcode ${e.errcode}` : e.status !== undefined ? `status ${e.status}` : undefined
       return {message: e.summary, status: e.httpStatus, ...(code ? {code} : {}), refused: e.httpStatus < 500}
     }

@@ -8,6 +8,7 @@ import {LockHeldError, StateCorruptError, StateError, newLockInfo, type LockInfo
 import {foldJournal, formatJournalHeader, formatJournalRecord, parseJournalFile} from './journal.js'
 import {checkState, parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
+import {crashDue, crashNow} from './test-crash.js'
 
 const LOCK_POLL_MS = 200
 /** A reader that finds a journal newer than the document it read raced a compaction: it reads again this often. */
@@ -23,6 +24,9 @@ const READ_ATTEMPTS = 3
  * the file plus its journal; `compact` (at the end of an apply, and at the start of the next one when a crash left a
  * journal) writes the folded document as above and then removes the journal. A crash between the two leaves a
  * journal whose records the new file already holds: they are recognised by their serials and skipped.
+ *
+ * `crashDue`/`crashNow` (test-crash.ts) are a test hook, inert unless CARDFORM_TEST_CRASH is set: the kill-anywhere
+ * experiment uses them to die half-way through an append or at each step of a whole-file write.
  */
 export class FileStateStore implements StateStore {
   readonly location: string
@@ -111,7 +115,7 @@ export class FileStateStore implements StateStore {
   private async writeNow(doc: StateDocument): Promise<void> {
     await fs.mkdir(path.dirname(this.file), {recursive: true})
     if (!this.verifiedExisting) await this.checkExisting(doc)
-    await this.replaceFile(doc)
+    await this.replaceFile(doc, 'write')
   }
 
   canAppend(): boolean {
@@ -139,12 +143,10 @@ export class FileStateStore implements StateStore {
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND
         const handle = await fs.open(this.journalPath, flags, 0o600)
         this.journal = handle
-        await handle.appendFile(formatJournalHeader(this.base.lineage, this.base.serial) + record)
-        await handle.datasync()
+        await appendLine(handle, formatJournalHeader(this.base.lineage, this.base.serial) + record)
         await syncDir(path.dirname(this.file))
       } else {
-        await this.journal.appendFile(record)
-        await this.journal.datasync()
+        await appendLine(this.journal, record)
       }
     } catch (e) {
       this.broken = true
@@ -166,7 +168,7 @@ export class FileStateStore implements StateStore {
         'state-serial',
       )
     }
-    await this.replaceFile(doc)
+    await this.replaceFile(doc, 'compact')
   }
 
   /**
@@ -174,7 +176,7 @@ export class FileStateStore implements StateStore {
    * step leaves the file as it was and no temp file behind; the backup is only ever replaced whole, by the file that
    * was in place (a copy cut short by a full disk must not take the place of a good backup).
    */
-  private async replaceFile(doc: StateDocument): Promise<void> {
+  private async replaceFile(doc: StateDocument, why: 'write' | 'compact'): Promise<void> {
     // The file must still be the one this store last read or wrote: another writer (or a person restoring a file)
     // may have put something else there, which this write would otherwise bury in the backup.
     if (this.base) await this.checkUnchanged(this.base)
@@ -184,6 +186,11 @@ export class FileStateStore implements StateStore {
     try {
       const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
       try {
+        if (crashDue(`${why}-temp`)) {
+          await handle.writeFile(text.slice(0, text.length >> 1), 'utf8')
+          await handle.sync()
+          await crashNow()
+        }
         await handle.writeFile(text, 'utf8')
         await handle.sync()
       } finally {
@@ -191,12 +198,14 @@ export class FileStateStore implements StateStore {
       }
       // Keep the previous version. A crash between these two renames leaves the old state in place.
       await this.keepBackup()
+      if (crashDue(`${why}-backup`)) await crashNow()
       await fs.rename(tmp, this.file)
     } catch (e) {
       await fs.rm(tmp, {force: true}).catch(() => {})
       throw e
     }
     await syncDir(dir)
+    if (crashDue(`${why}-rename`)) await crashNow()
     this.verifiedExisting = true
     this.base = {lineage: doc.lineage, serial: doc.serial}
     this.lastSerial = doc.serial
@@ -383,6 +392,18 @@ function isDeadLocalHolder(l: LockInfo): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH'
   }
+}
+
+/** Append one journal line (or the header and the first line) and sync it. */
+async function appendLine(handle: FileHandle, text: string): Promise<void> {
+  if (crashDue('journal-append')) {
+    const bytes = Buffer.from(text)
+    await handle.appendFile(bytes.subarray(0, bytes.length >> 1))
+    await handle.datasync()
+    await crashNow()
+  }
+  await handle.appendFile(text)
+  await handle.datasync()
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -3,8 +3,8 @@ import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {X509Certificate} from 'node:crypto'
-import {MCO, startTestEmulator, type TestEmulator} from './signed-client.js'
-import {membercardBody} from './bodies.js'
+import {BRAND, MCO, startTestEmulator, type TestEmulator} from './signed-client.js'
+import {brandBody, membercardBody} from './bodies.js'
 import {expectApiError} from './expect-error.js'
 
 const running: TestEmulator[] = []
@@ -64,6 +64,25 @@ describe('credentials and persistence', () => {
     expect(got.json).toEqual(created.json)
     const file = JSON.parse(await readFile(path.join(dir, 'credentials.json'), 'utf8'))
     expect(file.endpoint).toBe(second.emu.url)
+  })
+
+  it('restarted with the same --seed, never gives a new card the id of a card it already holds', async () => {
+    // Found by the kill-anywhere experiment: the seeded PRNG starts over on restart, so the first card made after it
+    // took the id of the first card ever made and replaced that record; deleting one then deleted the other.
+    const dir = await tempDir()
+    const first = await start({dataDir: dir, seed: 5})
+    const a = await first.call('POST', MCO, membercardBody())
+    const b = await first.call('POST', BRAND, brandBody())
+    await first.emu.close()
+    running.splice(running.indexOf(first), 1)
+
+    const second = await start({dataDir: dir, seed: 5})
+    const c = await second.call('POST', MCO, membercardBody({title: '另一张卡'}), {privateKey: first.privateKey})
+    const d = await second.call('POST', BRAND, brandBody({card_title: '另一张卡'}), {privateKey: first.privateKey})
+    expect([a.status, b.status, c.status, d.status]).toEqual([200, 200, 200, 200])
+    const ids = [a.json.card_id, b.json.card_id, c.json.card_id, d.json.card_id]
+    expect(new Set(ids).size).toBe(4)
+    expect(second.emu.admin.listCards().map((r) => r.card_id).sort()).toEqual([...ids].sort())
   })
 
   it('removes the temp key folder of an in-memory emulator on close', async () => {

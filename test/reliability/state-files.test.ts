@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import type {StateDocument} from '../../engine/model/state.js'
-import {createProject, runCli, storeCards, type TestProject} from '../integration/engine/project.js'
+import {createProject, projectCli, storeCards, type TestProject} from '../integration/engine/project.js'
 import {applyWithFault, converge, leftovers, snapshot} from './state-faults.js'
 
 /**
@@ -63,7 +63,7 @@ describe('damaged state files', () => {
         if (c.journal !== undefined) writeFileSync(path.join(stateDir, 'state.json.journal'), c.journal)
         const before = snapshot(stateDir)
         const runs = []
-        for (const args of commands) runs.push({args, ...(await runCli(dir, args))})
+        for (const args of commands) runs.push({args, ...(await projectCli(dir).cli(args))})
         return {c, runs, before, after: snapshot(stateDir), leftovers: leftovers(stateDir)}
       }),
     )

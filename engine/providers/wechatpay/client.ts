@@ -9,7 +9,7 @@ import {
   realSleep,
   sharedRateLimiters,
   validateRateLimit,
-  type RateLimit,
+  type RateLimitOverride,
   type RateLimiterRegistry,
   type Sleep,
   type TokenBucket,
@@ -56,7 +56,7 @@ export interface WechatPayClientOptions {
   /**
    * `false` turns the limiter off. A value overrides the per-family defaults (DEFAULT_RATE_LIMITS) for every family,
    * except that it can only tighten the image upload's documented per-minute limit (effectiveRateLimit); burst
-   * defaults to 1.
+   * defaults to 1 (for the image upload, to its documented burst).
    */
   rateLimit?: false | {qps: number; burst?: number}
   /** Where the buckets live; the process-wide registry by default, so clients of one merchant share a bucket. */
@@ -196,7 +196,7 @@ export class WechatPayClient {
   private readonly random: () => number
   private readonly sleep: Sleep
   private readonly retry: RetryOptions
-  private readonly rateLimit: false | RateLimit | undefined
+  private readonly rateLimit: false | RateLimitOverride | undefined
   private readonly rateLimiters: RateLimiterRegistry
   private readonly transport: HttpTransport
   private readonly logger: Logger | undefined
@@ -223,8 +223,8 @@ export class WechatPayClient {
     if (options.rateLimit === false || options.rateLimit === undefined) {
       this.rateLimit = options.rateLimit
     } else {
-      this.rateLimit = {qps: options.rateLimit.qps, burst: options.rateLimit.burst ?? 1}
-      validateRateLimit(this.rateLimit, 'client option rateLimit')
+      this.rateLimit = {qps: options.rateLimit.qps, ...(options.rateLimit.burst !== undefined ? {burst: options.rateLimit.burst} : {})}
+      validateRateLimit({burst: 1, ...this.rateLimit}, 'client option rateLimit')
     }
     this.rateLimiters = options.rateLimiters ?? sharedRateLimiters
     this.transport = new HttpTransport(options.endpoint, {...DEFAULT_TRANSPORT_OPTIONS, ...options.transport})

@@ -4,7 +4,8 @@ import type {AddressInfo} from 'node:net'
 /**
  * A loopback HTTP proxy between the client and the emulator, for faults the emulator does not make on demand:
  * changing bytes of a signed response, or resetting the connection after the emulator has answered (so the change
- * is applied server-side and the client never hears of it). It forwards requests untouched.
+ * is applied server-side and the client never hears of it), or dropping a request before the server sees it. It
+ * forwards requests untouched.
  */
 
 export interface ProxiedResponse {
@@ -15,17 +16,22 @@ export interface ProxiedResponse {
 
 export type ResponseHook = (req: {method: string; url: string; index: number}, res: ProxiedResponse) => ProxiedResponse | 'reset'
 
+/** Called as each request has arrived, before it is forwarded: 'reset' drops it unforwarded (the server never sees it). */
+export type RequestHook = (req: {method: string; url: string; index: number}) => 'forward' | 'reset'
+
 export interface LoopbackProxy {
   url: string
   /** Requests forwarded so far. */
   count(): number
+  /** Forward from now on to `target` (a restarted server on another port). */
+  retarget(target: string): void
   close(): Promise<void>
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host'])
 
-export async function startProxy(target: string, hook: ResponseHook = (_req, res) => res): Promise<LoopbackProxy> {
-  const upstream = new URL(target)
+export async function startProxy(target: string, hook: ResponseHook = (_req, res) => res, onRequest: RequestHook = () => 'forward'): Promise<LoopbackProxy> {
+  let upstream = new URL(target)
   let index = 0
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -33,6 +39,10 @@ export async function startProxy(target: string, hook: ResponseHook = (_req, res
     req.on('end', () => {
       const body = Buffer.concat(chunks)
       const i = index++
+      if (onRequest({method: req.method ?? '', url: req.url ?? '', index: i}) === 'reset') {
+        req.socket.resetAndDestroy()
+        return
+      }
       const headers: Record<string, string | string[]> = {}
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v
       headers['content-length'] = String(body.length)
@@ -67,6 +77,7 @@ export async function startProxy(target: string, hook: ResponseHook = (_req, res
   return {
     url: `http://127.0.0.1:${port}`,
     count: () => index,
+    retarget: (to) => void (upstream = new URL(to)),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

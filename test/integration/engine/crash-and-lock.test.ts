@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
+import {startProxy} from '../client/loopback-proxy.js'
 import {createProject, liveCards, storeCards, type TestProject} from './project.js'
 
 let p: TestProject | undefined
@@ -95,6 +96,35 @@ describe('crash safety and locking', () => {
       expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
     })
   }
+
+  it('a replacement whose DELETE of the old card was made but never answered: the next apply finds the card gone and finishes', async () => {
+    // Found by the kill-anywhere experiment (apply killed once the emulator had deleted the old card): the re-run sent
+    // the DELETE again, the API refused it (the card is already deleted) and apply could never converge.
+    p = await createProject({cards: storeCards(1)})
+    expect((await p.cli(['apply', '--auto-approve'])).code).toBe(0)
+    const oldId = p.state().resources['MemberCard.store-00']!.remote_id!
+    // Every DELETE reaches the emulator; its answer is lost with the connection.
+    let deletes = 0
+    const proxy = await startProxy(p.emulator.url, (req, res) => (req.method === 'DELETE' && ++deletes > 0 ? 'reset' : res))
+    try {
+      p.edit('cardform.yaml', `endpoint: ${p.emulator.url}`, `endpoint: ${proxy.url}`)
+      p.edit('cards/stores.yaml', 'display_name: 悦享咖啡', 'display_name: 悦享咖啡旗舰')
+      const lost = await p.cli(['apply', '--auto-approve', '--allow-destroy'])
+      expect(lost.code, lost.stdout + lost.stderr).toBe(1)
+      expect(deletes).toBeGreaterThan(0)
+      expect(p.emulator.admin.getCard(oldId)!.card.status).toBe('DELETED')
+      expect(p.state().resources['MemberCard.store-00']).toMatchObject({status: 'created', deposed: oldId})
+    } finally {
+      await proxy.close()
+    }
+    p.edit('cardform.yaml', `endpoint: ${proxy.url}`, `endpoint: ${p.emulator.url}`)
+    const rerun = await p.cli(['apply', '--auto-approve', '--allow-destroy'])
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
+    const r = p.state().resources['MemberCard.store-00']!
+    expect(r.deposed).toBeUndefined()
+    expect(liveCards(p.emulator).map((c) => c.card_id)).toEqual([r.remote_id])
+    expect((await p.cli(['plan', '--detailed-exitcode'])).code).toBe(0)
+  })
 
   it('a create interrupted by SIGKILL, then the spec edited: the re-run finishes the create, the next plan shows the edit as a change in config', async () => {
     p = await createProject({cards: storeCards(1), emulator: {latencyMs: 300}})

@@ -36,24 +36,6 @@ export interface TestProject {
 
 const BIN = path.join(packageRoot, 'bin/run.js')
 
-/** Start the built CLI on the project in `dir` (`node bin/run.js ARGS -C dir`). */
-export function spawnIn(dir: string, args: string[], o: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...o.env}, stdio: ['ignore', 'pipe', 'pipe'], ...(o.cwd ? {cwd: o.cwd} : {})})
-}
-
-/** Run the built CLI on the project in `dir` to the end, collecting its output. */
-export function runCli(dir: string, args: string[], o: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawnIn(dir, args, o)
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-  })
-}
-
 /**
  * A temporary project talking to an emulator started in this test process over loopback, so the emulator survives
  * a CLI that is killed, and tests can change cards behind cardform's back through its admin interface.
@@ -95,13 +77,12 @@ export async function createProject(
       '',
     ].join('\n'),
   )
-  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) => spawnIn(dir, args, {...(env ? {env} : {}), ...(cwd ? {cwd} : {})})
-  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> => runCli(dir, args, o)
+  const {cli, spawnCli} = projectCli(dir)
   return {
     dir,
     emulator,
     cli,
-    spawnCli: (args, o) => run(args, o?.env),
+    spawnCli,
     write: (file, text) => writeFileSync(path.join(dir, file), text),
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
     edit(file, from, to) {
@@ -123,6 +104,23 @@ export async function createProject(
       rmSync(dir, {recursive: true, force: true})
     },
   }
+}
+
+/** The built CLI run on the project in `dir` (`node bin/run.js ARGS -C dir`): to completion, or spawned for kill tests. */
+export function projectCli(dir: string): Pick<TestProject, 'cli' | 'spawnCli'> {
+  const run = (args: string[], env?: NodeJS.ProcessEnv, cwd?: string) =>
+    spawn(process.execPath, [BIN, ...args, '-C', dir], {env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})})
+  const cli = (args: string[], o?: {env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = run(args, o?.env, o?.cwd)
+      let stdout = ''
+      let stderr = ''
+      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+      child.on('error', reject)
+      child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+    })
+  return {cli, spawnCli: (args, o) => run(args, o?.env)}
 }
 
 /** One AggregatorMemberCard document (`store-card`) with the seed's create body as its spec. */

@@ -117,4 +117,9 @@ describe('family defaults', () => {
     expect(effectiveRateLimit('membercard-open', loose)).toEqual(loose)
     expect(effectiveRateLimit('brand-partner', undefined)).toEqual(DEFAULT_RATE_LIMITS['brand-partner'])
   })
+
+  it('keeps the documented upload burst when an override gives only a qps (as cardform.yaml rate_limit does)', () => {
+    expect(effectiveRateLimit('media', {qps: 1000})).toEqual(DEFAULT_RATE_LIMITS.media)
+    expect(effectiveRateLimit('membercard-open', {qps: 1000})).toEqual({qps: 1000, burst: 1})
+  })
 })
