@@ -1,11 +1,11 @@
 import {execFileSync} from 'node:child_process'
-import {closeSync, mkdirSync, openSync, rmSync, statSync, truncateSync, writeSync} from 'node:fs'
+import {chmodSync, closeSync, mkdirSync, openSync, rmSync, statSync, truncateSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 /**
  * Real mounts for the state-and-disk tests: a small tmpfs to fill, and a read-only bind mount laid over a directory.
- * They need root (the CI machine runs the tests as root). Without it the tests fail saying so: a full disk cannot be
- * faked with chmod, and a test that passes without having tried proves nothing.
+ * They need root (the CI machine runs the tests as root). Without it a full disk fails saying so (it cannot be faked
+ * with chmod, and a test that passes without having tried proves nothing); read-only falls back to chmod.
  */
 const mounted: string[] = []
 
@@ -31,15 +31,27 @@ export function mountTmpfs(dir: string, bytes: number): void {
 /**
  * Lay a read-only bind mount of `dir` over itself: new files cannot be made there, nor files renamed or removed,
  * while files a process already holds open for writing stay writable, as when a directory's permissions are taken
- * away. (A read-only remount of the file system itself is refused while a file is open for writing.)
+ * away. (A read-only remount of the file system itself is refused while a file is open for writing.) Not root, the
+ * directory's write permission is taken away instead, which has the same effect on everyone but root. Returns the
+ * error code writes then fail with.
  */
-export function makeReadOnly(dir: string): void {
+export function makeReadOnly(dir: string): 'EROFS' | 'EACCES' {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555)
+    readOnlyByMode.add(dir)
+    return 'EACCES'
+  }
   run('mount', ['--bind', '-o', 'ro', dir, dir])
   mounted.push(dir)
+  return 'EROFS'
 }
 
-/** Undo the latest mount at `dir`. */
+/** Directories made read-only with chmod (not root), given their write permission back by `unmount`. */
+const readOnlyByMode = new Set<string>()
+
+/** Undo the latest mount at `dir` (or give it back its write permission). */
 export function unmount(dir: string): void {
+  if (readOnlyByMode.delete(dir)) return chmodSync(dir, 0o755)
   const at = mounted.lastIndexOf(dir)
   if (at < 0) throw new Error(`${dir} is not mounted by this test`)
   mounted.splice(at, 1)
@@ -48,6 +60,8 @@ export function unmount(dir: string): void {
 
 /** Undo every mount this process made, latest first; for afterEach/afterAll. */
 export function unmountAll(): void {
+  for (const dir of readOnlyByMode) chmodSync(dir, 0o755)
+  readOnlyByMode.clear()
   const failures: string[] = []
   while (mounted.length > 0) {
     const dir = mounted.pop()!

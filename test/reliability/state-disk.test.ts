@@ -135,12 +135,15 @@ describe('a read-only state directory', () => {
     p = await createProject({cards: storeCards(cards), emulator: {latencyMs: 150}, backend: ['type: local', 'path: state/state.json']})
     const dir = path.join(p.dir, 'state')
     mkdirSync(dir)
-    const r = await applyWithFault(p, ['--parallelism', '4'], 6, () => makeReadOnly(dir))
+    let denied = 'EROFS'
+    const r = await applyWithFault(p, ['--parallelism', '4'], 6, () => (denied = makeReadOnly(dir)))
     expect(r.code, r.stdout + r.stderr).toBe(1)
     // The journal was already open, so every checkpoint was recorded; folding it into state.json was not.
-    expect(r.stdout).toMatch(/error\[state-io\]: the state could not be written: every change is recorded in the state's journal, but folding it into the state document failed \(the next run does it\): writing state at state\/state\.json failed: EROFS/)
+    expect(r.stdout).toMatch(
+      new RegExp(`error\\[state-io\\]: the state could not be written: every change is recorded in the state's journal, but folding it into the state document failed \\(the next run does it\\): writing state at state/state\\.json failed: ${denied}`),
+    )
     expect(r.stdout).toContain('No card was changed at WeChat Pay without being recorded in state.')
-    expect(r.stdout).toMatch(/The lock could not be released \(unlocking state at state\/state\.json failed: EROFS.*\): the next run on this host takes it over/)
+    expect(r.stdout).toMatch(new RegExp(`The lock could not be released \\(unlocking state at state/state\\.json failed: ${denied}.*\\): the next run on this host takes it over`))
     const report = tally(p, cards, readState(path.join(dir, 'state.json')), [])
     expect(report).toMatchObject({recorded: report.made, duplicated: 0, lost: 0})
     unmount(dir)
@@ -153,10 +156,10 @@ describe('a read-only state directory', () => {
     // Read-only before an apply starts: refused at the lock, nothing changed, the state untouched.
     p.edit('cards/stores.yaml', 'description: 门店会员卡 5', 'description: 门店会员卡 5（新）')
     const before = snapshot(dir)
-    makeReadOnly(dir)
+    denied = makeReadOnly(dir)
     const ro = await p.cli(['apply', '--auto-approve'])
     expect(ro.code, ro.stdout + ro.stderr).toBe(1)
-    expect(ro.stderr).toMatch(/^error\[state-io\]: locking state at state\/state\.json failed: EROFS/)
+    expect(ro.stderr).toMatch(new RegExp(`^error\\[state-io\\]: locking state at state/state\\.json failed: ${denied}`))
     unmount(dir)
     expect(snapshot(dir)).toEqual(before)
     expect((await converge(p, cards, path.join(dir, 'state.json'))).created).toBe(cards)
