@@ -92,7 +92,8 @@ export function renderApplySummary(run: ApplyRun, style: Style): string {
         `The API refused ${refused.map((o) => o.address).join(', ')}: running apply again sends the same request, so fix the spec (see the message above) first.`,
       )
     }
-    if (refused.length < failed.length) lines.push('Run apply again to retry the others: finished steps are recorded in state and are not repeated.')
+    // After a failed state write the recovery above says what to do: not every finished step is recorded.
+    if (refused.length < failed.length && !notWritten) lines.push('Run apply again to retry the others: finished steps are recorded in state and are not repeated.')
   }
   return lines.join('\n') + '\n'
 }
