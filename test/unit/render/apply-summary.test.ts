@@ -93,4 +93,3 @@ describe('apply summary after a failed state write', () => {
     expect(text).not.toContain('not recorded in state (')
   })
 })
-
