@@ -1,9 +1,8 @@
-import {createHash} from 'node:crypto'
 import type {Address} from '../model/address.js'
 import type {OnProgress} from '../model/progress.js'
 import {assertNever, type Plan, type ResourceChange, type Step} from '../model/plan.js'
 import type {ResourceState} from '../model/state.js'
-import type {ImageFile} from '../model/image.js'
+import {sha256Hex, type ImageFile} from '../model/image.js'
 import {withMediaUrls} from '../plan/images.js'
 import {fingerprint, valuesEqual} from '../diff/values.js'
 import {changesSomething, type KindWire} from '../plan/compute-plan.js'
@@ -221,7 +220,7 @@ function uploader(opts: ApplyOptions, now: () => string): (image: ImageFile) => 
       pending = (async () => {
         if (!opts.readImage) throw new Error(`${image.file}: this apply cannot read image files`)
         const bytes = await opts.readImage(image)
-        const sha256 = createHash('sha256').update(bytes).digest('hex')
+        const sha256 = sha256Hex(bytes)
         if (sha256 !== image.sha256) {
           throw new Error(`${image.file} changed since the plan (sha256 ${sha256.slice(0, 12)}…, the plan has ${image.sha256.slice(0, 12)}…); plan again`)
         }

@@ -6,6 +6,13 @@
  * uploaded; apply uploads it before the create or PATCH that needs it and puts the URL in place of the marker.
  */
 
+import {createHash} from 'node:crypto'
+
+/** Hex sha256 of an image's bytes: how the loader, apply's check before an upload and the upload's meta name it. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
 /** A local image as the loader read it. */
 export interface ImageFile {
   /** Path relative to the project directory, `/` separators (the spec names it relative to its own file). */

@@ -1,10 +1,9 @@
-import {createHash} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {imageSize} from 'image-size'
 import {getPath} from '../diff/values.js'
 import type {Diagnostic} from '../model/diagnostic.js'
-import {isImageFileRef, type ImageFile, type ImageFormat} from '../model/image.js'
+import {isImageFileRef, sha256Hex, type ImageFile, type ImageFormat} from '../model/image.js'
 import {defaultKindSemantics, type ImageRules, type KindSemantics} from '../model/schema-semantics.js'
 import type {SpecDocument} from './load-project.js'
 
@@ -91,7 +90,7 @@ function describe(absolute: string): Described {
   }
   const format = header.type ? FORMATS[header.type] : undefined
   if (!format) return {ok: false, problem: 'not-an-image', detail: `is a ${(header.type ?? 'unknown').toUpperCase()} image`, bytes: bytes.length, ...(header.type ? {type: header.type} : {})}
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  const sha256 = sha256Hex(bytes)
   return {ok: true, image: {sha256, bytes: bytes.length, format, width: header.width, height: header.height}}
 }
 

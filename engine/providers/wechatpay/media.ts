@@ -1,9 +1,9 @@
-import {createHash} from 'node:crypto'
 import {Blob} from 'node:buffer'
 import path from 'node:path'
 import {FormData, Response} from 'undici'
 import type {RawRequestBody, WechatPayClient} from './client.js'
 import {UnexpectedResponseError} from './errors.js'
+import {sha256Hex} from '../../model/image.js'
 
 /**
  * The marketing image upload (图片上传API, reference §1c; openapi `v3/marketing/favor/media/image-upload.yaml`): the
@@ -48,10 +48,6 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
 export function imageContentType(bytes: Uint8Array, filename: string): string {
   const sniffed = SIGNATURES.find((s) => s.magic.every((b, i) => bytes[i] === b))
   return sniffed?.contentType ?? BY_EXTENSION[path.extname(filename).toLowerCase()] ?? 'application/octet-stream'
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
 }
 
 /**
