@@ -39,18 +39,22 @@ const BATCH = 50
 const WORKER_SCRIPT = path.join(packageRoot, 'dist', 'engine', 'spec', 'check-files-worker.js')
 
 /**
- * Checks files on `workers` threads, each taking the next batch when it finishes one, and returns the results in
- * the order of `files`, exactly as checking them one by one on this thread would. A worker that fails (our bug,
- * never bad input: checking a file does not throw for that) rejects the whole call.
+ * Checks files on `workers` threads, each taking the next batch when it finishes one, and hands each result to
+ * `onFile` in the order of `files`, exactly as checking them one by one on this thread would. A batch that finishes
+ * before an earlier one waits for it; no other result is kept, so a project's documents need not all be in memory at
+ * once. A worker that fails (our bug, never bad input: checking a file does not throw for that) rejects the whole
+ * call.
  */
 export async function checkFilesInParallel(
   files: ReadonlyArray<[absolute: string, file: string]>,
   setup: WorkerSetup,
   workers: number,
-): Promise<CheckedFile[]> {
+  onFile: (checked: CheckedFile) => void,
+): Promise<void> {
   const batches: Array<Array<[string, string]>> = []
   for (let i = 0; i < files.length; i += BATCH) batches.push(files.slice(i, i + BATCH))
-  const results: CheckedFile[][] = new Array(batches.length)
+  const waiting = new Map<number, CheckedFile[]>()
+  let delivered = 0
   let next = 0
   const pool = Array.from({length: Math.min(workers, batches.length)}, () => new Worker(WORKER_SCRIPT, {workerData: setup}))
   try {
@@ -64,7 +68,15 @@ export async function checkFilesInParallel(
               worker.postMessage({batch, files: batches[batch]!} satisfies WorkRequest)
             }
             worker.on('message', (answer: WorkResult) => {
-              results[answer.batch] = answer.results
+              waiting.set(answer.batch, answer.results)
+              try {
+                for (let ready = waiting.get(delivered); ready; ready = waiting.get(delivered)) {
+                  waiting.delete(delivered++)
+                  for (const checked of ready) onFile(checked)
+                }
+              } catch (error) {
+                return reject(error)
+              }
               send()
             })
             worker.on('error', reject)
@@ -76,5 +88,4 @@ export async function checkFilesInParallel(
   } finally {
     await Promise.all(pool.map((worker) => worker.terminate()))
   }
-  return results.flat()
 }

@@ -13,6 +13,8 @@ export interface YamlDocument {
   /** 0-based index of the document in its file, counting empty ones, so it matches what the user sees. */
   docIndex: number
   value: unknown
+  /** Offset of the document's root node (what `positions().documentOffset` holds), known without building positions. */
+  offset: number
   /**
    * Where each node starts, built on the first call and kept. Only documents with problems need it, and building
    * it for every document cost a fifth of the loader's time on large projects, so it is not built up front.
@@ -23,6 +25,8 @@ export interface YamlDocument {
 export interface ParsedYaml {
   documents: YamlDocument[]
   diagnostics: Diagnostic[]
+  /** Offsets at which the file's lines start, for turning an offset into a line and column. */
+  lineStarts: number[]
 }
 
 export interface ParseOptions {
@@ -62,7 +66,7 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
     const starts = [0]
     for (let i = text.indexOf('\n'); i !== -1 && i < estimate.offset; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
     diagnostics.push(nestingDiagnostic({file, ...linePosition(starts, estimate.offset)}, limits.maxDepth))
-    return {documents: [], diagnostics}
+    return {documents: [], diagnostics, lineStarts: starts}
   }
 
   // Parser.parse, unrolled: the lexer's tokens are counted on their way in, so that a file of too many is refused
@@ -95,7 +99,7 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
         message: `${file} has more than ${limits.maxTokensPerFile} YAML tokens (a card has about 80); split it into several files`,
         source: at(parser.offset),
       })
-      return {documents: [], diagnostics}
+      return {documents: [], diagnostics, lineStarts: lineCounter.lineStarts}
     }
     for (const token of parser.next(lexeme)) if (!(more = take(token))) break
     if (!more) break
@@ -129,7 +133,13 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
         const found = full.documents.find((d) => d.docIndex === index)
         return found ? found.positions() : {lineStarts: lineCounter.lineStarts, nodes: new Map(), documentOffset: 0}
       }
-      return {documents: values.map((value, index) => ({docIndex: index, value, positions: () => positionsOf(index)})), diagnostics}
+      // The fast path takes only documents with a root node (simple-yaml-values.ts), so each has a value token.
+      const offsets = tokens.filter((t): t is CST.Document => t.type === 'document').map((t) => t.value?.offset ?? t.offset)
+      return {
+        documents: values.map((value, index) => ({docIndex: index, value, offset: offsets[index]!, positions: () => positionsOf(index)})),
+        diagnostics,
+        lineStarts: lineCounter.lineStarts,
+      }
     }
   }
 
@@ -167,9 +177,9 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
       continue
     }
     let positions: PositionIndex | undefined
-    documents.push({docIndex, value, positions: () => (positions ??= indexPositions(doc, lineCounter))})
+    documents.push({docIndex, value, offset: doc.contents.range[0], positions: () => (positions ??= indexPositions(doc, lineCounter))})
   }
-  return {documents, diagnostics}
+  return {documents, diagnostics, lineStarts: lineCounter.lineStarts}
 }
 
 function nestingDiagnostic(source: Diagnostic['source'] & {}, maxDepth: number): Diagnostic {
