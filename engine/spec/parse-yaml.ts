@@ -2,7 +2,7 @@ import {Composer, Lexer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, t
 import type {Diagnostic} from '../model/diagnostic.js'
 import type {LoaderLimits} from './limits.js'
 import {cstDepth, estimateNesting} from './nesting.js'
-import {simpleDocumentValues} from './simple-yaml-values.js'
+import {isSimpleText, NOT_SIMPLE, NOTHING, simpleTokenValue} from './simple-yaml-values.js'
 import {linePosition, type PositionIndex} from './source-map.js'
 
 /** A lexeme of spaces, tabs and line breaks only. */
@@ -69,6 +69,11 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
     return {documents: [], diagnostics, lineStarts: starts}
   }
 
+  if (options.simple !== false && isSimpleText(text)) {
+    const simple = parseSimple(text, file, limits)
+    if (simple) return simple
+  }
+
   // Parser.parse, unrolled: the lexer's tokens are counted on their way in, so that a file of too many is refused
   // before the parser has built more than the limit's worth of them.
   const tokens: CST.Token[] = []
@@ -122,27 +127,6 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
     }
   }
 
-  if (diagnostics.length === 0 && options.simple !== false) {
-    const values = simpleDocumentValues(text, tokens)
-    if (values) {
-      // Positions need the AST; the rare document that has a problem parses the file again, the full way, once.
-      let full: ParsedYaml | undefined
-      const positionsOf = (index: number): PositionIndex => {
-        full ??= parseYamlDocuments(text, file, limits, {simple: false})
-        // Always found: the fast path takes a file only when the composer reports nothing for it.
-        const found = full.documents.find((d) => d.docIndex === index)
-        return found ? found.positions() : {lineStarts: lineCounter.lineStarts, nodes: new Map(), documentOffset: 0}
-      }
-      // The fast path takes only documents with a root node (simple-yaml-values.ts), so each has a value token.
-      const offsets = tokens.filter((t): t is CST.Document => t.type === 'document').map((t) => t.value?.offset ?? t.offset)
-      return {
-        documents: values.map((value, index) => ({docIndex: index, value, offset: offsets[index]!, positions: () => positionsOf(index)})),
-        diagnostics,
-        lineStarts: lineCounter.lineStarts,
-      }
-    }
-  }
-
   docIndex = -1
   for (const doc of composer.compose(tokens)) {
     docIndex++
@@ -180,6 +164,57 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
     documents.push({docIndex, value, offset: doc.contents.range[0], positions: () => (positions ??= indexPositions(doc, lineCounter))})
   }
   return {documents, diagnostics, lineStarts: lineCounter.lineStarts}
+}
+
+/**
+ * The fast path (simple-yaml-values.ts), one document at a time: each document's syntax tree is turned into its value
+ * as soon as the parser yields it, and dropped. Undefined, having reported nothing, as soon as anything is outside
+ * the fast path's subset or past a limit: the full path then parses the file again and reports exactly what it
+ * always did. Holding the whole file's tree (some 9 MB for 500 cards) until every value was made let each file's
+ * tree outlive the young generation; at 100,000 cards V8 let that garbage grow the heap past 200 MB.
+ */
+function parseSimple(text: string, file: string, limits: LoaderLimits): ParsedYaml | undefined {
+  const lineCounter = new LineCounter()
+  const parser = new Parser(lineCounter.addNewLine)
+  lineCounter.addNewLine(0)
+  const values: unknown[] = []
+  const offsets: number[] = []
+  const take = (token: CST.Token): boolean => {
+    if (token.type === 'document') {
+      if (values.length >= limits.maxDocumentsPerFile || cstDepth(token, limits.maxDepth).depth > limits.maxDepth) return false
+      offsets.push(token.value?.offset ?? token.offset)
+    }
+    const value = simpleTokenValue(token)
+    if (value === NOT_SIMPLE) return false
+    if (value !== NOTHING) values.push(value)
+    return true
+  }
+  let lexemes = 0
+  for (const lexeme of new Lexer().lex(text)) {
+    if (!BLANK.test(lexeme) && ++lexemes > limits.maxTokensPerFile) return undefined
+    for (const token of parser.next(lexeme)) if (!take(token)) return undefined
+  }
+  for (const token of parser.end()) if (!take(token)) return undefined
+  const positionsOf = lazyFullPositions(text, file, limits, lineCounter.lineStarts)
+  return {
+    documents: values.map((value, index) => ({docIndex: index, value, offset: offsets[index]!, positions: () => positionsOf(index)})),
+    diagnostics: [],
+    lineStarts: lineCounter.lineStarts,
+  }
+}
+
+/**
+ * Positions need yaml's document AST; the rare document of a fast-path file that has a problem parses the file again,
+ * the full way, once. A function of its own so that the closure holds the text and nothing of the first parse.
+ */
+function lazyFullPositions(text: string, file: string, limits: LoaderLimits, lineStarts: number[]): (docIndex: number) => PositionIndex {
+  let full: ParsedYaml | undefined
+  return (docIndex) => {
+    full ??= parseYamlDocuments(text, file, limits, {simple: false})
+    // Always found: the fast path takes a file only when the composer reports nothing for it.
+    const found = full.documents.find((d) => d.docIndex === docIndex)
+    return found ? found.positions() : {lineStarts, nodes: new Map(), documentOffset: 0}
+  }
 }
 
 function nestingDiagnostic(source: Diagnostic['source'] & {}, maxDepth: number): Diagnostic {
