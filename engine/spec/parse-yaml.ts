@@ -5,6 +5,13 @@ import {cstDepth, estimateNesting} from './nesting.js'
 import {isSimpleText, NOT_SIMPLE, NOTHING, simpleTokenValue} from './simple-yaml-values.js'
 import {linePosition, type PositionIndex} from './source-map.js'
 
+/**
+ * Most tokens the fast path lets one document have (an ordinary card has about 80). A longer one goes the full way at
+ * once: a hostile file is typically one huge document (`{,,,…}`), and building its tree twice, once here and once
+ * for the full path's diagnostics, cost 16 MB more than the full path alone.
+ */
+const FAST_DOCUMENT_TOKENS = 10_000
+
 /** A lexeme of spaces, tabs and line breaks only. */
 const BLANK = /^[ \t\r\n]*$/
 
@@ -190,9 +197,13 @@ function parseSimple(text: string, file: string, limits: LoaderLimits): ParsedYa
     return true
   }
   let lexemes = 0
+  let sinceLastToken = 0
   for (const lexeme of new Lexer().lex(text)) {
-    if (!BLANK.test(lexeme) && ++lexemes > limits.maxTokensPerFile) return undefined
-    for (const token of parser.next(lexeme)) if (!take(token)) return undefined
+    if (!BLANK.test(lexeme) && (++lexemes > limits.maxTokensPerFile || ++sinceLastToken > FAST_DOCUMENT_TOKENS)) return undefined
+    for (const token of parser.next(lexeme)) {
+      if (!take(token)) return undefined
+      sinceLastToken = 0
+    }
   }
   for (const token of parser.end()) if (!take(token)) return undefined
   const positionsOf = lazyFullPositions(text, file, limits, lineCounter.lineStarts)
