@@ -1,11 +1,11 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os, {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {parseAllDocuments, stringify} from 'yaml'
+import {stringify} from 'yaml'
 import {startEmulator} from '../emulator/index.js'
-import {packageRoot} from '../engine/paths.js'
+import {copyQuickstartImages, quickstartCards} from './quickstart-cards.js'
 import type {Benchmark} from './run.js'
 
 const SIZES = [500, 1000, 2000, 4000]
@@ -125,11 +125,9 @@ function writeProject(dir: string, count: number, endpoint: {url: string; creden
       ? 'provider:\n  endpoint: embedded\n  rate_limit: 100000\n'
       : `provider:\n  endpoint: ${endpoint.url}\n  credentials_file: ${endpoint.credentialsFile}\n  rate_limit: 100000\n`
   writeFileSync(path.join(dir, 'cardform.yaml'), `cards: cards\n${provider}`)
-  const quickstart = path.join(packageRoot, 'examples/quickstart/cards')
-  const templates = ['bookstore-reader.yaml', 'brand-cards.yaml']
-    .flatMap((f) => parseAllDocuments(readFileSync(path.join(quickstart, f), 'utf8')))
-    .map((d) => d.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
+  const templates = quickstartCards(['bookstore-reader.yaml', 'brand-cards.yaml'])
   mkdirSync(path.join(dir, 'cards'))
+  copyQuickstartImages(path.join(dir, 'cards'))
   // A card file may not exceed 1 MiB: 200 cards to a file.
   for (let file = 0; file * CARDS_PER_FILE < count; file++) {
     const docs: string[] = []

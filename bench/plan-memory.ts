@@ -4,11 +4,12 @@ import {cpus, loadavg, tmpdir} from 'node:os'
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {parseAllDocuments, stringify} from 'yaml'
+import {stringify} from 'yaml'
 import {startEmulator, type RunningEmulator} from '../emulator/index.js'
 import {runApply} from '../engine/operations.js'
 import {packageRoot} from '../engine/paths.js'
 import {openWorkspace} from '../engine/workspace.js'
+import {copyQuickstartImages, quickstartCards} from './quickstart-cards.js'
 import type {Benchmark} from './run.js'
 
 const CARDS = 10_000
@@ -79,11 +80,9 @@ function writeProject(dir: string, count: number, emulator: RunningEmulator): vo
     path.join(dir, 'cardform.yaml'),
     `cards: cards\nprovider:\n  endpoint: ${emulator.url}\n  credentials_file: ${emulator.credentialsFile}\n  rate_limit: 100000\n`,
   )
-  const quickstart = path.join(packageRoot, 'examples/quickstart/cards')
-  const templates = ['bookstore-reader.yaml', 'brand-cards.yaml', 'coffee-member.yaml']
-    .flatMap((f) => parseAllDocuments(readFileSync(path.join(quickstart, f), 'utf8')))
-    .map((d) => d.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
+  const templates = quickstartCards(['bookstore-reader.yaml', 'brand-cards.yaml', 'coffee-member.yaml'])
   mkdirSync(path.join(dir, 'cards'))
+  copyQuickstartImages(path.join(dir, 'cards'))
   // Files of 200 documents: a card file may not exceed 1 MiB.
   for (let start = 0; start < count; start += 200) {
     const docs: string[] = []

@@ -1,11 +1,11 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {parseAllDocuments, stringify} from 'yaml'
+import {stringify} from 'yaml'
 import {startEmulator} from '../emulator/index.js'
-import {packageRoot} from '../engine/paths.js'
+import {copyQuickstartImages, quickstartCards} from './quickstart-cards.js'
 import type {Benchmark} from './run.js'
 
 const CARDS = 1000
@@ -107,11 +107,9 @@ function writeProject(dir: string, count: number, url: string, credentialsFile: 
   )
   const perKind = new Map<string, number>()
   if (!cards) return perKind
-  const quickstart = path.join(packageRoot, 'examples/quickstart/cards')
-  const templates = ['bookstore-reader.yaml', 'brand-cards.yaml']
-    .flatMap((f) => parseAllDocuments(readFileSync(path.join(quickstart, f), 'utf8')))
-    .map((d) => d.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
+  const templates = quickstartCards(['bookstore-reader.yaml', 'brand-cards.yaml'])
   mkdirSync(path.join(dir, 'cards'))
+  copyQuickstartImages(path.join(dir, 'cards'))
   const docs: string[] = []
   for (let i = 0; i < count; i++) {
     const card = structuredClone(templates[i % templates.length]!)

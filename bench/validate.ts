@@ -2,9 +2,10 @@ import {spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import path from 'node:path'
-import {Parser, parseAllDocuments, stringify} from 'yaml'
+import {Parser, stringify} from 'yaml'
 import {packageRoot} from '../engine/paths.js'
 import {loadProject} from '../engine/spec/load-project.js'
+import {copyQuickstartImages, quickstartCards, rebaseImageFiles} from './quickstart-cards.js'
 import type {Benchmark} from './run.js'
 
 const FILES = 5000
@@ -76,12 +77,11 @@ export const validateBenchmark: Benchmark = {
 }
 
 export function generateProject(dir: string, count: number): void {
-  const quickstart = path.join(packageRoot, 'examples/quickstart/cards')
-  const templates = readdirSync(quickstart)
-    .sort()
-    .flatMap((name) => parseAllDocuments(readFileSync(path.join(quickstart, name), 'utf8')))
-    .map((doc) => doc.toJS() as {kind: string; metadata: {name: string}; spec: Record<string, unknown>})
+  // Cards go into subfolders of cards/, the images into cards/assets.
+  const templates = quickstartCards().map((card) => rebaseImageFiles(card, '../'))
   writeFileSync(path.join(dir, 'cardform.yaml'), 'cards: cards\n')
+  mkdirSync(path.join(dir, 'cards'))
+  copyQuickstartImages(path.join(dir, 'cards'))
   for (let i = 0; i < count; i++) {
     const template = templates[i % templates.length]!
     const card = structuredClone(template)

@@ -25,11 +25,12 @@ With --json, prints the diagnostics document (format_version 1.0, described by s
     const {flags} = await this.parse(Validate)
     // Imported here so `cardform --version` and `--help` never load yaml and ajv.
     const {loadProject} = await import('../../engine/spec/load-project.js')
-    const project = await loadProject(flags.dir, {variables: variableInputs(flags)})
+    // Only the diagnostics are reported, so the documents are not kept: memory stays flat however many cards there are.
+    const project = await loadProject(flags.dir, {variables: variableInputs(flags), keepDocuments: false})
     const document = toDiagnosticsDocument(project.diagnostics)
     if (!document.valid) process.exitCode = EXIT.invalid
     if (!this.jsonEnabled()) {
-      this.log(renderValidation(project.diagnostics, {documents: project.documents.length, files: project.files.length}, this.styleFor(flags)))
+      this.log(renderValidation(project.diagnostics, {documents: project.documentCount, files: project.files.length}, this.styleFor(flags)))
     }
     return document
   }

@@ -1,4 +1,5 @@
 import {isUtf8} from 'node:buffer'
+import {createHash} from 'node:crypto'
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {formatAddress} from '../model/address.js'
 import type {Diagnostic} from '../model/diagnostic.js'
@@ -6,18 +7,27 @@ import {locate} from './finding.js'
 import type {LoaderLimits} from './limits.js'
 import {parseYamlDocuments, type YamlDocument} from './parse-yaml.js'
 import {prepareValue, type Environment, type VariableValue} from './prepare-values.js'
-import type {PositionIndex} from './source-map.js'
+import {linePosition, type PositionIndex} from './source-map.js'
 import type {SpecValidator} from './spec-validator.js'
 
 /**
  * What checking one spec file found, as plain data only (no functions, no YAML AST), so that it crosses a
  * worker-thread boundary unchanged and the parallel and serial loaders produce identical projects.
+ *
+ * Neither the text nor any parse tree is kept: at 100,000 cards the texts alone held 93 MB (UTF-16, since card
+ * titles are Chinese) and the project peaked at 735 MB. Each document keeps where it starts; any other position is
+ * found by reading the file again (`filePositions`), which only a document with a problem needs.
  */
 export interface CheckedFile {
   /** Path relative to the project directory, with `/` separators. */
   file: string
-  /** The file's text, kept to find positions later; undefined when it could not be read. */
-  text: string | undefined
+  /** The file's path as read. */
+  absolute: string
+  /**
+   * SHA-1 of the text as read, so that positions worked out later from a second read are only used when the file is
+   * unchanged; undefined when it could not be read.
+   */
+  fingerprint: string | undefined
   /** Documents without errors, in file order. */
   documents: CheckedDocument[]
   /** In the order found; the loader sorts the project's diagnostics once at the end. */
@@ -34,6 +44,8 @@ export interface CheckedDocument {
   metadata: Record<string, unknown>
   spec: Record<string, unknown>
   docIndex: number
+  /** Where the document's root node starts: what `positionOf([])` gives, with no second read. */
+  start: {line: number; column: number}
   /** metadata.import_id: the card_id of an existing card this document adopts. */
   importId?: string
 }
@@ -52,9 +64,20 @@ export interface CheckContext {
 export function checkSpecFile(absolute: string, file: string, context: CheckContext): CheckedFile {
   const diagnostics: Diagnostic[] = []
   const text = readBounded(absolute, file, context.limits, diagnostics)
-  if (text === undefined) return {file, text, documents: [], diagnostics, usedVariables: []}
+  if (text === undefined) return {file, absolute, fingerprint: undefined, documents: [], diagnostics, usedVariables: []}
   const checked = checkSpecText(text, file, context)
-  return {file, text, documents: checked.documents, diagnostics: [...diagnostics, ...checked.diagnostics], usedVariables: checked.usedVariables}
+  return {
+    file,
+    absolute,
+    fingerprint: fingerprintOf(text),
+    documents: checked.documents,
+    diagnostics: [...diagnostics, ...checked.diagnostics],
+    usedVariables: checked.usedVariables,
+  }
+}
+
+function fingerprintOf(text: string): string {
+  return createHash('sha1').update(text).digest('base64')
 }
 
 /** Parses and validates the text of a spec file exactly as the loader does (`file` only names it in diagnostics). */
@@ -65,7 +88,7 @@ export function checkSpecText(text: string, file: string, context: CheckContext)
   const parsed = parseYamlDocuments(text, file, context.limits)
   appendAll(diagnostics, parsed.diagnostics)
   for (const yamlDoc of parsed.documents) {
-    const document = checkDocument(yamlDoc, file, context, diagnostics, used)
+    const document = checkDocument(yamlDoc, parsed.lineStarts, file, context, diagnostics, used)
     if (document) documents.push(document)
   }
   return {documents, diagnostics: capDiagnostics(diagnostics, file, context.limits), usedVariables: [...used]}
@@ -96,7 +119,14 @@ export function capDiagnostics(diagnostics: Diagnostic[], file: string, limits: 
   return kept
 }
 
-function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContext, diagnostics: Diagnostic[], used: Set<string>): CheckedDocument | undefined {
+function checkDocument(
+  yamlDoc: YamlDocument,
+  lineStarts: readonly number[],
+  file: string,
+  context: CheckContext,
+  diagnostics: Diagnostic[],
+  used: Set<string>,
+): CheckedDocument | undefined {
   const prepared = prepareValue(yamlDoc.value, context, context.limits.maxDepth)
   for (const name of prepared.usedVariables) used.add(name)
   const value = prepared.value
@@ -119,21 +149,47 @@ function checkDocument(yamlDoc: YamlDocument, file: string, context: CheckContex
   }
   if (address === undefined) return undefined
   const metadata = (doc!.metadata ?? {}) as Record<string, unknown>
-  const checked: CheckedDocument = {address, kind: kind!, name: name!, metadata, spec: (doc!.spec ?? {}) as Record<string, unknown>, docIndex: yamlDoc.docIndex}
+  const checked: CheckedDocument = {
+    address,
+    kind: kind!,
+    name: name!,
+    metadata,
+    spec: (doc!.spec ?? {}) as Record<string, unknown>,
+    docIndex: yamlDoc.docIndex,
+    start: linePosition(lineStarts, yamlDoc.offset),
+  }
   if (typeof metadata.import_id === 'string') checked.importId = metadata.import_id
   return checked
 }
 
+/** Files whose position indexes are kept at once; the one used longest ago is dropped first. */
+const POSITION_CACHE_FILES = 4
+
 /**
- * The position index of every document of a file, by document index, parsed again from the file's text on the
- * first call and then kept. Valid documents rarely need positions, so the loader does not build them up front.
+ * The position indexes of a project's files, by document index, worked out when first asked for by reading the file
+ * again and parsing it the full way. Valid documents rarely need positions, so the loader neither builds them up
+ * front nor keeps the text to build them from. Only the last few files asked about are kept: an index costs more
+ * than the text (a node path and two offsets per node), and callers ask in address order, which follows the files
+ * in any project laid out by name. Undefined when the file can no longer be read or no longer has the content it was
+ * checked with (edited since): then no position inside it can be trusted.
  */
-export function lazyPositions(text: string, file: string, limits: LoaderLimits): (docIndex: number) => PositionIndex {
-  let byIndex: Map<number, PositionIndex> | undefined
-  const empty: PositionIndex = {lineStarts: [0], nodes: new Map(), documentOffset: 0}
-  return (docIndex) => {
-    byIndex ??= new Map(parseYamlDocuments(text, file, limits, {simple: false}).documents.map((d) => [d.docIndex, d.positions()]))
-    return byIndex.get(docIndex) ?? empty
+export function filePositions(limits: LoaderLimits): (checked: Pick<CheckedFile, 'file' | 'absolute' | 'fingerprint'>) => Map<number, PositionIndex> | undefined {
+  const cache = new Map<string, Map<number, PositionIndex> | undefined>()
+  return ({file, absolute, fingerprint}) => {
+    if (cache.has(file)) {
+      const hit = cache.get(file)
+      cache.delete(file)
+      cache.set(file, hit)
+      return hit
+    }
+    const text = fingerprint === undefined ? undefined : readBounded(absolute, file, limits, [])
+    const byIndex =
+      text === undefined || fingerprintOf(text) !== fingerprint
+        ? undefined
+        : new Map(parseYamlDocuments(text, file, limits, {simple: false}).documents.map((d) => [d.docIndex, d.positions()]))
+    cache.set(file, byIndex)
+    if (cache.size > POSITION_CACHE_FILES) cache.delete(cache.keys().next().value!)
+    return byIndex
   }
 }
 

@@ -21,15 +21,21 @@ const FORMAT_NAMES: Record<ImageFormat, string> = {jpg: 'JPG', png: 'PNG', bmp: 
 /** image-size's type names for the formats the upload API takes. */
 const FORMATS: Record<string, ImageFormat> = {jpg: 'jpg', png: 'png', bmp: 'bmp'}
 
-type Described = {ok: true; image: Omit<ImageFile, 'file'>} | {ok: false; problem: 'missing' | 'unreadable' | 'too-large' | 'not-an-image'; detail: string; bytes?: number; type?: string}
+export type Described = {ok: true; image: Omit<ImageFile, 'file'>} | {ok: false; problem: 'missing' | 'unreadable' | 'too-large' | 'not-an-image'; detail: string; bytes?: number; type?: string}
+
+/** Image files already read, by absolute path; shared by the calls for one project so each file is read once. */
+export type ImageCache = Map<string, Described>
 
 /**
  * Read every file-backed image field of `documents`, set `document.images`, and return the diagnostics. A document
  * with an error in an image is returned in `rejected` (it cannot be planned: its image cannot be uploaded).
  */
-export function resolveImages(documents: readonly SpecDocument[], projectDir: string): {diagnostics: Diagnostic[]; rejected: Set<SpecDocument>} {
+export function resolveImages(
+  documents: readonly SpecDocument[],
+  projectDir: string,
+  cache: ImageCache = new Map(),
+): {diagnostics: Diagnostic[]; rejected: Set<SpecDocument>} {
   const semantics = defaultKindSemantics() as Record<string, KindSemantics | undefined>
-  const cache = new Map<string, Described>()
   const diagnostics: Diagnostic[] = []
   const rejected = new Set<SpecDocument>()
   for (const document of documents) {

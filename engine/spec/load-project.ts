@@ -2,7 +2,7 @@ import {readdirSync, statSync, type Dirent, type Stats} from 'node:fs'
 import {availableParallelism, loadavg} from 'node:os'
 import path from 'node:path'
 import type {Diagnostic, SourcePosition} from '../model/diagnostic.js'
-import {appendAll, capDiagnostics, checkSpecFile, lazyPositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
+import {appendAll, capDiagnostics, checkSpecFile, filePositions, readBounded, withPlainEnvironment, type CheckedFile} from './check-file.js'
 import {checkFilesInParallel} from './check-files-in-parallel.js'
 import {createDefaultSpecValidator} from './default-validator.js'
 import {locate} from './finding.js'
@@ -13,7 +13,8 @@ import {loadVariables, unusedVariables, type VariableInputs, type Variables} fro
 import type {SchemaSet} from './schema-set.js'
 import {defaultKindSemantics, type KindSemantics} from '../model/schema-semantics.js'
 import {didYouMean} from './did-you-mean.js'
-import {resolveImages} from './images.js'
+import {resolveImages, type ImageCache} from './images.js'
+import {shareStrings} from './share-strings.js'
 import type {ImageFile} from '../model/image.js'
 import {positionIn, type FieldPath, type PositionTarget} from './source-map.js'
 import {createSpecValidator, type SpecValidator} from './spec-validator.js'
@@ -40,7 +41,8 @@ export interface SpecDocument {
   images?: Record<string, ImageFile>
   /**
    * Where a field is written: `path` is from the document root (`['spec', 'brand', 'display_name']`). Works for any
-   * path; one that is not written falls back to its nearest written ancestor.
+   * path; one that is not written falls back to its nearest written ancestor. The file is read again for any path
+   * but `[]` (the document's start, which is kept); if it has changed since loading, the document's start is given.
    */
   positionOf(path: FieldPath, target?: PositionTarget): SourcePosition
 }
@@ -51,8 +53,13 @@ export type ProjectConfig = Record<string, unknown>
 export interface Project {
   /** Undefined when cardform.yaml is missing or invalid. */
   config: ProjectConfig | undefined
-  /** Documents without errors, in file order then document order. Ones with errors are left out. */
+  /**
+   * Documents without errors, in file order then document order. Ones with errors are left out. Empty when loaded
+   * with `keepDocuments: false`.
+   */
   documents: SpecDocument[]
+  /** How many documents were found without errors: `documents.length`, also when they were not kept. */
+  documentCount: number
   /** Spec files read (relative to the project directory), sorted. */
   files: string[]
   /** Everything found, sorted by file, line and column. */
@@ -82,6 +89,12 @@ export interface LoadOptions {
    */
   workers?: number
   parallelAbove?: number
+  /**
+   * Whether to return the documents (default true). Without them (`cardform validate`, which only reports), each
+   * file's documents are checked against the project (duplicate names, images) and then dropped, so memory does not
+   * grow with the project (kept, 100,000 cards hold some 120 MB of heap).
+   */
+  keepDocuments?: boolean
 }
 
 const PARALLEL_ABOVE = 200
@@ -119,14 +132,14 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
     variables = {values: options.resolvedVariables, definedAt: {}, origin: 'the saved plan'}
   } else {
     const loaded = loadVariables(dir, options.variables ?? {})
-    if (loaded.diagnostics.length > 0) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(loaded.diagnostics)}
+    if (loaded.diagnostics.length > 0) return failed(loaded.diagnostics)
     variables = loaded.variables
   }
   const source: InterpolationSource = {env, vars: variables?.values, varOrigin: variables?.origin}
   const used = new Set<string>()
 
   const config = withPlainEnvironment(() => loadConfig(dir, source, limits, validator, diagnostics, used))
-  if (!config) return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
+  if (!config) return failed(diagnostics)
 
   const cardsSetting = typeof config.cards === 'string' ? config.cards : 'cards'
   const cardsDir = path.resolve(dir, cardsSetting)
@@ -138,29 +151,37 @@ export async function loadProject(dir: string, options: LoadOptions = {}): Promi
       message: `cards: ${JSON.stringify(cardsSetting)} is outside the project directory; card files are read only from within it (a symbolic link inside the project may point elsewhere)`,
       source: {file: CONFIG_FILE, line: 1, column: 1},
     })
-    return {config: undefined, documents: [], files: [], diagnostics: sortDiagnostics(diagnostics)}
+    return failed(diagnostics)
   }
   const specFiles = listSpecFiles(cardsDir, path.resolve(dir, CONFIG_FILE), diagnostics, relative).map(
     (absolute): [string, string] => [absolute, relative(absolute)],
   )
   const workers = Math.min(options.workers ?? idleCpus(), MAX_WORKERS)
-  const checked =
-    workers >= 2 && specFiles.length > (options.parallelAbove ?? PARALLEL_ABOVE)
-      ? await checkFilesInParallel(specFiles, {env: {...env}, vars: variables?.values, varOrigin: variables?.origin, limits, schemas: options.schemas}, workers)
-      : withPlainEnvironment(() => specFiles.map(([absolute, file]) => checkSpecFile(absolute, file, {...source, limits, validator})))
-  for (const c of checked) for (const name of c.usedVariables) used.add(name)
+  const collector = new DocumentCollector(dir, limits, options.keepDocuments ?? true, diagnostics)
+  const take = (checked: CheckedFile) => {
+    for (const name of checked.usedVariables) used.add(name)
+    collector.add(checked)
+  }
+  if (workers >= 2 && specFiles.length > (options.parallelAbove ?? PARALLEL_ABOVE)) {
+    const setup = {env: {...env}, vars: variables?.values, varOrigin: variables?.origin, limits, schemas: options.schemas}
+    await checkFilesInParallel(specFiles, setup, workers, take)
+  } else {
+    // One file at a time, and nothing of it but its checked documents kept: no text, no parse tree.
+    withPlainEnvironment(() => specFiles.forEach(([absolute, file]) => take(checkSpecFile(absolute, file, {...source, limits, validator}))))
+  }
   if (variables && !options.resolvedVariables) diagnostics.push(...unusedVariables(variables, used))
-  const collected = collectDocuments(checked, limits, diagnostics)
-  const images = resolveImages(collected.documents, dir)
-  const withVariables = variables ? {variables: {...variables.values}} : {}
-  if (images.diagnostics.length === 0) return {config, ...collected, ...withVariables}
   return {
     config,
-    files: collected.files,
-    documents: collected.documents.filter((d) => !images.rejected.has(d)),
-    diagnostics: sortDiagnostics([...collected.diagnostics, ...images.diagnostics]),
-    ...withVariables,
+    documents: collector.documents,
+    documentCount: collector.count,
+    files: specFiles.map(([, file]) => file),
+    diagnostics: sortDiagnostics(diagnostics),
+    ...(variables ? {variables: {...variables.values}} : {}),
   }
+}
+
+function failed(diagnostics: Diagnostic[]): Project {
+  return {config: undefined, documents: [], documentCount: 0, files: [], diagnostics: sortDiagnostics(diagnostics)}
 }
 
 /**
@@ -173,32 +194,48 @@ function idleCpus(): number {
 }
 
 /**
- * Puts the checked files together, in file order: their diagnostics, and their documents less any whose address
- * an earlier document already took.
+ * Puts the checked files together, one at a time in file order: their diagnostics, and their documents less any
+ * whose address an earlier document already took, that names ignore_changes paths wrongly, or whose image files
+ * fail their checks. Of a document dropped after checking (`keep` false) only its address and where it is stay, for
+ * the duplicate check: as numbers, since at 100,000 cards a closure per address was 15 MB more live heap, and V8
+ * lets the heap grow to some five times what is live.
  */
-function collectDocuments(
-  checked: readonly CheckedFile[],
-  limits: LoaderLimits,
-  diagnostics: Diagnostic[],
-): Omit<Project, 'config'> {
-  const documents: SpecDocument[] = []
-  const firstByAddress = new Map<string, SpecDocument>()
-  for (const {file, text, documents: fileDocuments, diagnostics: fileDiagnostics} of checked) {
-    appendAll(diagnostics, fileDiagnostics)
-    if (text === undefined) continue
-    const positions = lazyPositions(text, file, limits)
-    for (const {docIndex, ...rest} of fileDocuments) {
-      const document: SpecDocument = {
-        ...rest,
-        file,
-        docIndex,
-        positionOf: (fieldPath, target) => positionIn(positions(docIndex), file, fieldPath, target),
-      }
-      const first = firstByAddress.get(document.address)
-      if (first) {
+class DocumentCollector {
+  readonly documents: SpecDocument[] = []
+  count = 0
+  /** Files seen, by ordinal. */
+  private readonly files: Array<Pick<CheckedFile, 'file' | 'absolute' | 'fingerprint'>> = []
+  /** Address of every document taken (a flat copy: `Kind.name` is built as a rope) → its ordinal in `origins`. */
+  private readonly firstByAddress = new Map<string, number>()
+  /** Four numbers per document read: file ordinal, document index, line and column of its start; `size` used. */
+  private origins = new Int32Array(4096)
+  private size = 0
+  private readonly positionsOf: ReturnType<typeof filePositions>
+  private readonly images: ImageCache = new Map()
+  /** Strings of the kept documents, one copy of each (share-strings.ts). */
+  private readonly strings = new Map<string, string>()
+
+  constructor(
+    private readonly dir: string,
+    limits: LoaderLimits,
+    private readonly keep: boolean,
+    private readonly diagnostics: Diagnostic[],
+  ) {
+    this.positionsOf = filePositions(limits)
+  }
+
+  add(checked: CheckedFile): void {
+    appendAll(this.diagnostics, checked.diagnostics)
+    const fileOrdinal = this.files.push({file: checked.file, absolute: checked.absolute, fingerprint: checked.fingerprint}) - 1
+    const accepted: SpecDocument[] = []
+    for (const {docIndex, start, ...rest} of checked.documents) {
+      const origin = this.addOrigin(fileOrdinal, docIndex, start.line, start.column)
+      const document: SpecDocument = {...rest, file: checked.file, docIndex, positionOf: this.positionOfOrigin(origin)}
+      const first = this.firstByAddress.get(document.address)
+      if (first !== undefined) {
         const here = document.positionOf(['metadata', 'name'])
-        const there = first.positionOf(['metadata', 'name'])
-        diagnostics.push({
+        const there = this.positionOfOrigin(first)(['metadata', 'name'])
+        this.diagnostics.push({
           severity: 'error',
           code: 'duplicate-name',
           message: `${document.address} is defined twice: here and at ${there.file}:${there.line}:${there.column}`,
@@ -210,13 +247,48 @@ function collectDocuments(
         continue
       }
       const problems = checkIgnoreChanges(document)
-      appendAll(diagnostics, problems)
+      appendAll(this.diagnostics, problems)
       if (problems.length > 0) continue
-      firstByAddress.set(document.address, document)
-      documents.push(document)
+      this.firstByAddress.set(JSON.parse(JSON.stringify(document.address)) as string, origin)
+      accepted.push(document)
+    }
+    const images = resolveImages(accepted, this.dir, this.images)
+    appendAll(this.diagnostics, images.diagnostics)
+    for (const document of accepted) {
+      if (images.rejected.has(document)) continue
+      this.count++
+      if (!this.keep) continue
+      shareStrings(document.spec, this.strings)
+      shareStrings(document.metadata, this.strings)
+      this.documents.push(document)
     }
   }
-  return {documents, files: checked.map((c) => c.file), diagnostics: sortDiagnostics(diagnostics)}
+
+  private addOrigin(...numbers: [file: number, docIndex: number, line: number, column: number]): number {
+    if (this.size + 4 > this.origins.length) {
+      const grown = new Int32Array(this.origins.length * 2)
+      grown.set(this.origins)
+      this.origins = grown
+    }
+    this.origins.set(numbers, this.size)
+    this.size += 4
+    return this.size / 4 - 1
+  }
+
+  /**
+   * `positionOf` of the document at `origin`. Its own start is known; a position inside it needs its file again,
+   * and falls back to the start when that file cannot be read or has changed since.
+   */
+  private positionOfOrigin(origin: number): SpecDocument['positionOf'] {
+    const o = this.origins
+    const located = this.files[o[origin * 4]!]!
+    const [docIndex, line, column] = [o[origin * 4 + 1]!, o[origin * 4 + 2]!, o[origin * 4 + 3]!]
+    const positionsOf = this.positionsOf
+    return (fieldPath, target) => {
+      const index = fieldPath.length === 0 ? undefined : positionsOf(located)?.get(docIndex)
+      return index ? positionIn(index, located.file, fieldPath, target) : {file: located.file, line, column}
+    }
+  }
 }
 
 /**

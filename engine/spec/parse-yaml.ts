@@ -2,8 +2,15 @@ import {Composer, Lexer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, t
 import type {Diagnostic} from '../model/diagnostic.js'
 import type {LoaderLimits} from './limits.js'
 import {cstDepth, estimateNesting} from './nesting.js'
-import {simpleDocumentValues} from './simple-yaml-values.js'
+import {isSimpleText, NOT_SIMPLE, NOTHING, simpleTokenValue} from './simple-yaml-values.js'
 import {linePosition, type PositionIndex} from './source-map.js'
+
+/**
+ * Most tokens the fast path lets one document have (an ordinary card has about 80). A longer one goes the full way at
+ * once: a hostile file is typically one huge document (`{,,,…}`), and building its tree twice, once here and once
+ * for the full path's diagnostics, cost 16 MB more than the full path alone.
+ */
+const FAST_DOCUMENT_TOKENS = 10_000
 
 /** A lexeme of spaces, tabs and line breaks only. */
 const BLANK = /^[ \t\r\n]*$/
@@ -13,6 +20,8 @@ export interface YamlDocument {
   /** 0-based index of the document in its file, counting empty ones, so it matches what the user sees. */
   docIndex: number
   value: unknown
+  /** Offset of the document's root node (what `positions().documentOffset` holds), known without building positions. */
+  offset: number
   /**
    * Where each node starts, built on the first call and kept. Only documents with problems need it, and building
    * it for every document cost a fifth of the loader's time on large projects, so it is not built up front.
@@ -23,6 +32,8 @@ export interface YamlDocument {
 export interface ParsedYaml {
   documents: YamlDocument[]
   diagnostics: Diagnostic[]
+  /** Offsets at which the file's lines start, for turning an offset into a line and column. */
+  lineStarts: number[]
 }
 
 export interface ParseOptions {
@@ -62,7 +73,12 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
     const starts = [0]
     for (let i = text.indexOf('\n'); i !== -1 && i < estimate.offset; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
     diagnostics.push(nestingDiagnostic({file, ...linePosition(starts, estimate.offset)}, limits.maxDepth))
-    return {documents: [], diagnostics}
+    return {documents: [], diagnostics, lineStarts: starts}
+  }
+
+  if (options.simple !== false && isSimpleText(text)) {
+    const simple = parseSimple(text, file, limits)
+    if (simple) return simple
   }
 
   // Parser.parse, unrolled: the lexer's tokens are counted on their way in, so that a file of too many is refused
@@ -95,7 +111,7 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
         message: `${file} has more than ${limits.maxTokensPerFile} YAML tokens (a card has about 80); split it into several files`,
         source: at(parser.offset),
       })
-      return {documents: [], diagnostics}
+      return {documents: [], diagnostics, lineStarts: lineCounter.lineStarts}
     }
     for (const token of parser.next(lexeme)) if (!(more = take(token))) break
     if (!more) break
@@ -115,21 +131,6 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
       tooDeep.add(docIndex)
       // Compose an empty document in its place so later indexes still line up.
       delete token.value
-    }
-  }
-
-  if (diagnostics.length === 0 && options.simple !== false) {
-    const values = simpleDocumentValues(text, tokens)
-    if (values) {
-      // Positions need the AST; the rare document that has a problem parses the file again, the full way, once.
-      let full: ParsedYaml | undefined
-      const positionsOf = (index: number): PositionIndex => {
-        full ??= parseYamlDocuments(text, file, limits, {simple: false})
-        // Always found: the fast path takes a file only when the composer reports nothing for it.
-        const found = full.documents.find((d) => d.docIndex === index)
-        return found ? found.positions() : {lineStarts: lineCounter.lineStarts, nodes: new Map(), documentOffset: 0}
-      }
-      return {documents: values.map((value, index) => ({docIndex: index, value, positions: () => positionsOf(index)})), diagnostics}
     }
   }
 
@@ -167,9 +168,64 @@ function parseBounded(text: string, file: string, limits: LoaderLimits, options:
       continue
     }
     let positions: PositionIndex | undefined
-    documents.push({docIndex, value, positions: () => (positions ??= indexPositions(doc, lineCounter))})
+    documents.push({docIndex, value, offset: doc.contents.range[0], positions: () => (positions ??= indexPositions(doc, lineCounter))})
   }
-  return {documents, diagnostics}
+  return {documents, diagnostics, lineStarts: lineCounter.lineStarts}
+}
+
+/**
+ * The fast path (simple-yaml-values.ts), one document at a time: each document's syntax tree is turned into its value
+ * as soon as the parser yields it, and dropped. Undefined, having reported nothing, as soon as anything is outside
+ * the fast path's subset or past a limit: the full path then parses the file again and reports exactly what it
+ * always did. Holding the whole file's tree (some 9 MB for 500 cards) until every value was made let each file's
+ * tree outlive the young generation; at 100,000 cards V8 let that garbage grow the heap past 200 MB.
+ */
+function parseSimple(text: string, file: string, limits: LoaderLimits): ParsedYaml | undefined {
+  const lineCounter = new LineCounter()
+  const parser = new Parser(lineCounter.addNewLine)
+  lineCounter.addNewLine(0)
+  const values: unknown[] = []
+  const offsets: number[] = []
+  const take = (token: CST.Token): boolean => {
+    if (token.type === 'document') {
+      if (values.length >= limits.maxDocumentsPerFile || cstDepth(token, limits.maxDepth).depth > limits.maxDepth) return false
+      offsets.push(token.value?.offset ?? token.offset)
+    }
+    const value = simpleTokenValue(token)
+    if (value === NOT_SIMPLE) return false
+    if (value !== NOTHING) values.push(value)
+    return true
+  }
+  let lexemes = 0
+  let sinceLastToken = 0
+  for (const lexeme of new Lexer().lex(text)) {
+    if (!BLANK.test(lexeme) && (++lexemes > limits.maxTokensPerFile || ++sinceLastToken > FAST_DOCUMENT_TOKENS)) return undefined
+    for (const token of parser.next(lexeme)) {
+      if (!take(token)) return undefined
+      sinceLastToken = 0
+    }
+  }
+  for (const token of parser.end()) if (!take(token)) return undefined
+  const positionsOf = lazyFullPositions(text, file, limits, lineCounter.lineStarts)
+  return {
+    documents: values.map((value, index) => ({docIndex: index, value, offset: offsets[index]!, positions: () => positionsOf(index)})),
+    diagnostics: [],
+    lineStarts: lineCounter.lineStarts,
+  }
+}
+
+/**
+ * Positions need yaml's document AST; the rare document of a fast-path file that has a problem parses the file again,
+ * the full way, once. A function of its own so that the closure holds the text and nothing of the first parse.
+ */
+function lazyFullPositions(text: string, file: string, limits: LoaderLimits, lineStarts: number[]): (docIndex: number) => PositionIndex {
+  let full: ParsedYaml | undefined
+  return (docIndex) => {
+    full ??= parseYamlDocuments(text, file, limits, {simple: false})
+    // Always found: the fast path takes a file only when the composer reports nothing for it.
+    const found = full.documents.find((d) => d.docIndex === docIndex)
+    return found ? found.positions() : {lineStarts, nodes: new Map(), documentOffset: 0}
+  }
 }
 
 function nestingDiagnostic(source: Diagnostic['source'] & {}, maxDepth: number): Diagnostic {

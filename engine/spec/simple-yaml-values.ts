@@ -15,34 +15,58 @@ import {CST, Document, isScalar, type ScalarTag} from 'yaml'
  * did. test/unit/spec/simple-yaml-values.test.ts compares the two paths over fixtures and generated documents.
  */
 export function simpleDocumentValues(text: string, tokens: readonly CST.Token[]): unknown[] | undefined {
-  // Tabs change indentation rules in several places (resolveProps' TAB_AS_INDENT); a byte-order mark is a token of
-  // its own. Neither appears in ordinary card files, so both go the full way.
-  if (text.includes('\t') || text.charCodeAt(0) === 0xfeff) return undefined
+  if (!isSimpleText(text)) return undefined
   const values: unknown[] = []
-  try {
-    for (const token of tokens) {
-      switch (token.type) {
-        case 'comment':
-        case 'newline':
-        case 'space':
-          break
-        case 'document':
-          values.push(documentValue(token))
-          break
-        default:
-          // directives, doc-end markers, error tokens: the composer's business
-          return undefined
-      }
-    }
-  } catch (error) {
-    if (error === NOT_SIMPLE) return undefined
-    throw error
+  for (const token of tokens) {
+    const value = simpleTokenValue(token)
+    if (value === NOT_SIMPLE) return undefined
+    if (value !== NOTHING) values.push(value)
   }
   return values
 }
 
-/** Thrown (never escapes this module) when a token is outside the subset; a plain object, so no stack is captured. */
-const NOT_SIMPLE = {notSimple: true}
+/**
+ * Whether a file's text may take this path at all. Tabs change indentation rules in several places (resolveProps'
+ * TAB_AS_INDENT); a byte-order mark is a token of its own. Neither appears in ordinary card files, so both go the
+ * full way.
+ */
+export function isSimpleText(text: string): boolean {
+  return !text.includes('\t') && text.charCodeAt(0) !== 0xfeff
+}
+
+/** What `simpleTokenValue` gives for a token between documents (a comment, a space, a line break). */
+export const NOTHING: unique symbol = Symbol('nothing')
+
+/**
+ * One top-level token of a file whose text passed `isSimpleText`: a document's value, NOTHING for a token between
+ * documents, or NOT_SIMPLE when the token (and so the file) must go through the composer. Taking a file's tokens one
+ * at a time, as the parser yields them, gives what `simpleDocumentValues` gives for all of them, without holding the
+ * file's whole syntax tree.
+ */
+export function simpleTokenValue(token: CST.Token): unknown {
+  switch (token.type) {
+    case 'comment':
+    case 'newline':
+    case 'space':
+      return NOTHING
+    case 'document':
+      try {
+        return documentValue(token)
+      } catch (error) {
+        if (error === NOT_SIMPLE) return NOT_SIMPLE
+        throw error
+      }
+    default:
+      // directives, doc-end markers, error tokens: the composer's business
+      return NOT_SIMPLE
+  }
+}
+
+/**
+ * Thrown inside this module when a token is outside the subset (a plain object, so no stack is captured), and
+ * returned by `simpleTokenValue`.
+ */
+export const NOT_SIMPLE: unknown = Object.freeze({notSimple: true})
 
 function bail(): never {
   throw NOT_SIMPLE

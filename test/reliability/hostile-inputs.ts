@@ -179,17 +179,20 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   {
     name: 'cards-100k-project',
     tries: '100,000 valid cards in 200 files of 500 (each file within the per-file limits)',
-    build: (dir) => {
-      write(dir, {})
-      for (let f = 0; f < 200; f++) {
-        const docs = Array.from({length: 500}, (_, d) => goldCard.replace('name: gold', `name: c${f}-${d}`))
-        writeFileSync(path.join(dir, `cards/f${f}.yaml`), docs.join('---\n'))
-      }
-    },
+    build: (dir) => writeManyCards(dir, 200),
     expected: [],
     fast: false,
   },
 ]
+
+/** A project of `files` card files of 500 valid cards each (every file within the per-file limits). */
+export function writeManyCards(dir: string, files: number): void {
+  write(dir, {})
+  for (let f = 0; f < files; f++) {
+    const docs = Array.from({length: 500}, (_, d) => goldCard.replace('name: gold', `name: c${f}-${d}`))
+    writeFileSync(path.join(dir, `cards/f${f}.yaml`), docs.join('---\n'))
+  }
+}
 
 /** A fresh temporary directory holding the case's project. */
 export function buildCase(hostile: HostileCase): string {

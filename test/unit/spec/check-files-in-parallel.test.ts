@@ -2,7 +2,7 @@ import {cpSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {checkSpecFile} from '../../../engine/spec/check-file.js'
+import {checkSpecFile, type CheckedFile} from '../../../engine/spec/check-file.js'
 import {checkFilesInParallel} from '../../../engine/spec/check-files-in-parallel.js'
 import {LOADER_LIMITS} from '../../../engine/spec/limits.js'
 import {loadProject, type Project} from '../../../engine/spec/load-project.js'
@@ -52,7 +52,8 @@ describe('checking files on worker threads', () => {
     const limits = {...LOADER_LIMITS, maxFileBytes: 50_000}
     const validator = createSpecValidator(readSchemaSet())
     const serial = files.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits, validator}))
-    const parallel = await checkFilesInParallel(files, {env, limits, schemas: undefined}, 2)
+    const parallel: CheckedFile[] = []
+    await checkFilesInParallel(files, {env, limits, schemas: undefined}, 2, (checked) => parallel.push(checked))
     expect(parallel).toEqual(serial)
     expect(serial.flatMap((result) => result.diagnostics).map((d) => d.code)).toEqual(
       expect.arrayContaining(['astral-character', 'env-syntax', 'alias-limit', 'nesting-limit', 'file-too-large', 'yaml-syntax', 'unknown-kind']),

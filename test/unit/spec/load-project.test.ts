@@ -29,6 +29,30 @@ describe('loadProject', () => {
     expect(aggregator.positionOf(['spec', 'quantity'])).toEqual({file: 'cards/brand/cards.yml', line: 37, column: 13})
   })
 
+  it('keeps no file text: a position inside a card is read from its file again, and only while the file is unchanged', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cardform-positions-'))
+    mkdirSync(path.join(dir, 'cards'))
+    writeFileSync(path.join(dir, 'cardform.yaml'), 'cards: cards\n')
+    const gold = readFileSync(path.join(fixturesDir, 'valid/cards/gold.yaml'), 'utf8')
+    writeFileSync(path.join(dir, 'cards/gold.yaml'), `# a comment first\n${gold}`)
+    const project = await loadProject(dir, {env: {}})
+    const card = project.documents[0]!
+    expect(card.positionOf([])).toEqual({file: 'cards/gold.yaml', line: 2, column: 1})
+    expect(card.positionOf(['spec', 'brand', 'display_name'])).toEqual({file: 'cards/gold.yaml', line: 11, column: 19})
+    // Edited after loading: positions inside it can no longer be trusted, so the card's start is given instead.
+    const other = await loadProject(dir, {env: {}})
+    writeFileSync(path.join(dir, 'cards/gold.yaml'), `\n\n${gold}`)
+    expect(other.documents[0]!.positionOf(['spec', 'brand', 'display_name'])).toEqual({file: 'cards/gold.yaml', line: 2, column: 1})
+  })
+
+  it('counts the valid documents without keeping them when asked not to', async () => {
+    const kept = await loadFixture('duplicate')
+    const counted = await loadFixture('duplicate', {keepDocuments: false})
+    expect(counted.documents).toEqual([])
+    expect(counted.documentCount).toBe(kept.documents.length)
+    expect(counted.diagnostics).toEqual(kept.diagnostics)
+  })
+
   it('reports every schema error at once with the offending value, limit and suggestion', async () => {
     const {diagnostics, documents} = await loadFixture('schema-errors')
     expect(documents).toEqual([])

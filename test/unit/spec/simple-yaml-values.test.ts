@@ -28,7 +28,7 @@ function compare(text: string): Comparison {
   const composed = parseYamlDocuments(text, 'card.yaml', LOADER_LIMITS, {simple: false})
   const fast = simpleDocumentValues(text, [...new Parser().parse(text)]) !== undefined
   const describe = (parsed: typeof composed) => ({
-    documents: parsed.documents.map((d) => ({docIndex: d.docIndex, value: d.value, shape: shapeOf(d.value)})),
+    documents: parsed.documents.map((d) => ({docIndex: d.docIndex, offset: d.offset, value: d.value, shape: shapeOf(d.value)})),
     diagnostics: parsed.diagnostics,
   })
   const a = describe(withFastPath)
