@@ -121,7 +121,8 @@ function renderUnrecorded(failure: StateWriteFailure, style: Style): string[] {
   )
   const adopt = cards.filter((c) => (c.change === 'created' || c.change === 'imported') && c.recorded === 'absent')
   if (adopt.length > 0) {
-    lines.push(`State holds nothing that leads to ${adopt.map((c) => c.address).join(', ')}: adopt ${adopt.length === 1 ? 'it' : 'each'} with \`cardform import ADDRESS CARD_ID\` before that apply.`)
+    lines.push(`State holds nothing that leads to ${adopt.map((c) => c.address).join(', ')}: adopt ${adopt.length === 1 ? 'it' : 'each'} with \`cardform import ADDRESS CARD_ID\` before that apply:`)
+    for (const c of adopt) lines.push(`  cardform import ${c.address} ${c.remote_id}`)
   }
   return lines
 }

@@ -82,6 +82,7 @@ describe('apply summary after a failed state write', () => {
     expect(text).toContain('To recover: make the state writable again')
     expect(text).toContain('repeated with the same out_request_no')
     expect(text).toContain('State holds nothing that leads to MemberCard.d: adopt it with `cardform import ADDRESS CARD_ID`')
+    expect(text).toContain('\n  cardform import MemberCard.d pD\n')
     expect(text).not.toContain('State serial')
     // Not every finished step is recorded: the recovery above says what to do instead.
     expect(text).not.toContain('finished steps are recorded in state')
