@@ -172,7 +172,10 @@ describe('the PostgreSQL server going away', () => {
     let t = Date.now()
     cluster = await createPgCluster()
     const clusterStart = Date.now() - t
-    const db = cluster.url
+    // The cluster trusts loopback, so any password connects; the one in the URL must appear in no output (experiment 7
+    // for this failure path: the server going away mid-apply).
+    const password = 'S3cretPw'
+    const db = cluster.url.replace('postgres@', `postgres:${password}@`)
     const env = {CARDFORM_TEST_STATE_URL: db}
     p = await createProject({
       cards: storeCards(cards),
@@ -190,6 +193,7 @@ describe('the PostgreSQL server going away', () => {
     const r = await applyWithFault(p, ['--parallelism', '4'], 6, () => cluster!.crash(), env)
     expect(r.code, r.stdout + r.stderr).toBe(1)
     expect(r.stdout, r.stderr).toMatch(/error\[state-backend\]: the state could not be written: write of state at pg:cardform\/default failed: PostgreSQL/)
+    expect(r.stdout + r.stderr).not.toContain(password)
     const reported = reportedInSummary(r.stdout)
     expect(reported.length, r.stdout).toBeGreaterThan(0)
     expect(p.emulator.admin.stats().cards_created).toBeLessThan(cards)
