@@ -227,8 +227,10 @@ export class WechatPayGateway implements CardGateway {
       else await this.brand.invalidate(remoteId, String(body.brand_id))
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return // already gone
-      // A repeat after a lost answer (the card was deleted or invalidated, the answer never came back) is refused: a
-      // deleted membercard-open card answers 400, not 404. Confirm the card is gone.
+      // A repeat after a lost answer (the card was deleted or invalidated, the answer never came back) is refused. The
+      // reference documents no answer for a second DELETE; the emulator's 400 for a DELETED card is an inference (a
+      // deleted card stays readable with status DELETED). Either way a 400 counts as done only when a GET confirms
+      // the card is gone.
       if (e instanceof ApiError && e.status === 400) {
         const now = await this.read(kind, remoteId, body)
         if (now.status === 'gone') return
