@@ -33,7 +33,9 @@ function hostileInputs(only: string[]): boolean {
   for (const hostile of cases) {
     const dir = buildCase(hostile)
     try {
-      const run = runMeasured(['validate', '-C', dir])
+      const run = hostile.loaderWorkers
+        ? runMeasured([dir, String(hostile.loaderWorkers)], {}, 'dist/bench/load-workers.js')
+        : runMeasured(['validate', '-C', dir])
       const lines = run.stdout.split('\n')
       const reported = hostile.expected.every((e) => {
         const [where, code] = e.split(' ')

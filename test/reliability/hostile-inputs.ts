@@ -19,6 +19,11 @@ export interface HostileCase {
   expected: string[]
   /** Run in `npm test` too; false for the slow ones (seconds of CPU), which only the soak runs. */
   fast: boolean
+  /**
+   * Load the project on this many worker threads (bench/load-workers.ts) instead of running `cardform validate`,
+   * which uses workers only when the machine has two idle CPUs: the soak's 2-CPU machine never has.
+   */
+  loaderWorkers?: number
 }
 
 export const goldCard = readFileSync(path.join(packageRoot, 'test/fixtures/specs/valid/cards/gold.yaml'), 'utf8')
@@ -183,13 +188,21 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     expected: [],
     fast: false,
   },
+  {
+    name: 'cards-100k-workers',
+    tries: '100,000 valid cards in 400 files of 250, checked on two loader worker threads',
+    build: (dir) => writeManyCards(dir, 400, 250),
+    expected: [],
+    fast: false,
+    loaderWorkers: 2,
+  },
 ]
 
-/** A project of `files` card files of 500 valid cards each (every file within the per-file limits). */
-export function writeManyCards(dir: string, files: number): void {
+/** A project of `files` card files of `perFile` valid cards each (every file within the per-file limits). */
+export function writeManyCards(dir: string, files: number, perFile = 500): void {
   write(dir, {})
   for (let f = 0; f < files; f++) {
-    const docs = Array.from({length: 500}, (_, d) => goldCard.replace('name: gold', `name: c${f}-${d}`))
+    const docs = Array.from({length: perFile}, (_, d) => goldCard.replace('name: gold', `name: c${f}-${d}`))
     writeFileSync(path.join(dir, `cards/f${f}.yaml`), docs.join('---\n'))
   }
 }

@@ -18,13 +18,13 @@ export interface MeasuredRun {
 const TIME = '/usr/bin/time'
 
 /**
- * Runs the built CLI (`node bin/run.js …args`) and measures its peak RSS: with `/usr/bin/time -v` where it exists,
- * else through bench/rss-probe.ts preloaded into the process (getrusage's maxRSS at exit).
+ * Runs the built CLI (`node bin/run.js …args`), or another built script of the package, and measures its peak RSS:
+ * with `/usr/bin/time -v` where it exists, else through bench/rss-probe.ts preloaded into the process (getrusage's maxRSS at exit).
  */
-export function runMeasured(args: readonly string[], env: NodeJS.ProcessEnv = {}): MeasuredRun {
+export function runMeasured(args: readonly string[], env: NodeJS.ProcessEnv = {}, script = 'bin/run.js'): MeasuredRun {
   const scratch = mkdtempSync(path.join(tmpdir(), 'cardform-measure-'))
   try {
-    const cli = [path.join(packageRoot, 'bin/run.js'), ...args]
+    const cli = [path.join(packageRoot, script), ...args]
     const useTime = existsSync(TIME)
     const report = path.join(scratch, useTime ? 'time.txt' : 'probe.json')
     const started = process.hrtime.bigint()

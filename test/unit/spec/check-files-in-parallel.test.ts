@@ -53,7 +53,8 @@ describe('checking files on worker threads', () => {
     const validator = createSpecValidator(readSchemaSet())
     const serial = files.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits, validator}))
     const parallel: CheckedFile[] = []
-    await checkFilesInParallel(files, {env, limits, schemas: undefined}, 2, (checked) => parallel.push(checked))
+    const here = (absolute: string, file: string) => checkSpecFile(absolute, file, {env, limits, validator})
+    await checkFilesInParallel(files, {env, limits, schemas: undefined}, 2, (checked) => parallel.push(checked), here)
     expect(parallel).toEqual(serial)
     expect(serial.flatMap((result) => result.diagnostics).map((d) => d.code)).toEqual(
       expect.arrayContaining(['astral-character', 'env-syntax', 'alias-limit', 'nesting-limit', 'file-too-large', 'yaml-syntax', 'unknown-kind']),
@@ -68,6 +69,34 @@ describe('checking files on worker threads', () => {
     expect(serial.documents.length).toBeGreaterThan(2)
     expect(serial.diagnostics.filter((d) => d.code === 'duplicate-name').length).toBeGreaterThan(10)
     expect(comparable(parallel)).toEqual(comparable(serial))
+  })
+
+  it('checks on this thread a batch too big for a worker’s heap, then goes on with a new worker: the same results', async () => {
+    const dir = mixedProject(2)
+    // Within the per-file limits, but each takes 100 MB or more of memory on this thread. Their names sort first: the first batches hold one file each, so the workers that run out are replaced.
+    writeFileSync(path.join(dir, 'cards', '0-dense.yaml'), '{' + ','.repeat(1024 * 1024 - 3) + '}\n')
+    writeFileSync(path.join(dir, 'cards', '0-dupes.yaml'), ':\n'.repeat(49_000))
+    const files = readdirSync(path.join(dir, 'cards'), {recursive: true, withFileTypes: true})
+      .filter((entry) => entry.isFile())
+      .map((entry): [string, string] => {
+        const absolute = path.join(entry.parentPath, entry.name)
+        return [absolute, path.relative(dir, absolute)]
+      })
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+    const validator = createSpecValidator(readSchemaSet())
+    const serial = files.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits: LOADER_LIMITS, validator}))
+    const checkedHere: string[] = []
+    const here = (absolute: string, file: string) => {
+      checkedHere.push(file)
+      return checkSpecFile(absolute, file, {env, limits: LOADER_LIMITS, validator})
+    }
+    const parallel: CheckedFile[] = []
+    await checkFilesInParallel(files, {env, limits: LOADER_LIMITS, schemas: undefined}, 2, (checked) => parallel.push(checked), here)
+    // 49,000 syntax errors do not fit (the token limit stops the dense file early enough that it may).
+    expect(checkedHere).toContain('cards/0-dupes.yaml')
+    expect(checkedHere.every((file) => file === 'cards/0-dense.yaml' || file === 'cards/0-dupes.yaml'), checkedHere.join(' ')).toBe(true)
+    expect(parallel).toEqual(serial)
+    expect(serial.slice(0, 2).flatMap((result) => result.diagnostics).map((d) => d.code)).toEqual(expect.arrayContaining(['token-limit', 'diagnostic-limit']))
   })
 
   it('validates against the schemas it is given, not the package’s, on every worker', async () => {
