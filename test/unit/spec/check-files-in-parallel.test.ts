@@ -37,16 +37,21 @@ function comparable(project: Project) {
   }
 }
 
+/** The project's card files as `[absolute, project-relative]` pairs, sorted as the loader sorts them. */
+function cardFiles(dir: string): Array<[string, string]> {
+  return readdirSync(path.join(dir, 'cards'), {recursive: true, withFileTypes: true})
+    .filter((entry) => entry.isFile())
+    .map((entry): [string, string] => {
+      const absolute = path.join(entry.parentPath, entry.name)
+      return [absolute, path.relative(dir, absolute)]
+    })
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+}
+
 describe('checking files on worker threads', () => {
   it('gives exactly the results of checking the files one by one on this thread, in the same order', async () => {
     const dir = mixedProject(8)
-    const files = readdirSync(path.join(dir, 'cards'), {recursive: true, withFileTypes: true})
-      .filter((entry) => entry.isFile())
-      .map((entry): [string, string] => {
-        const absolute = path.join(entry.parentPath, entry.name)
-        return [absolute, path.relative(dir, absolute)]
-      })
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+    const files = cardFiles(dir)
     // More files than one batch, so both workers take several batches and the order has to be put back together.
     expect(files.length).toBeGreaterThan(100)
     const limits = {...LOADER_LIMITS, maxFileBytes: 50_000}
@@ -76,13 +81,7 @@ describe('checking files on worker threads', () => {
     // Within the per-file limits, but each takes 100 MB or more of memory on this thread. Their names sort first: the first batches hold one file each, so the workers that run out are replaced.
     writeFileSync(path.join(dir, 'cards', '0-dense.yaml'), '{' + ','.repeat(1024 * 1024 - 3) + '}\n')
     writeFileSync(path.join(dir, 'cards', '0-dupes.yaml'), ':\n'.repeat(49_000))
-    const files = readdirSync(path.join(dir, 'cards'), {recursive: true, withFileTypes: true})
-      .filter((entry) => entry.isFile())
-      .map((entry): [string, string] => {
-        const absolute = path.join(entry.parentPath, entry.name)
-        return [absolute, path.relative(dir, absolute)]
-      })
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+    const files = cardFiles(dir)
     const validator = createSpecValidator(readSchemaSet())
     const serial = files.map(([absolute, file]) => checkSpecFile(absolute, file, {env, limits: LOADER_LIMITS, validator}))
     const checkedHere: string[] = []
