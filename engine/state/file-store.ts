@@ -311,22 +311,7 @@ export class FileStateStore implements StateStore {
     await fs.mkdir(path.dirname(this.lockPath), {recursive: true})
     const started = Date.now()
     for (;;) {
-      try {
-        const h = await fs.open(this.lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-        try {
-          await h.writeFile(JSON.stringify(info, null, 2) + '\n')
-          await h.sync()
-        } catch (e) {
-          // A lock file that could not be written (a full disk) would hold every later run out, naming no holder.
-          await h.close().catch(() => {})
-          await fs.rm(this.lockPath, {force: true}).catch(() => {})
-          throw e
-        }
-        await h.close()
-        return info
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      }
+      if (await this.createLockFile(info)) return info
       const holder = await this.readLock()
       if (holder && isDeadLocalHolder(holder)) {
         // The holder ran on this host and its process is gone (killed): the lock protects nothing. Remove it only if
@@ -339,6 +324,32 @@ export class FileStateStore implements StateStore {
         throw new LockHeldError(this.location, holder ?? unknownHolder(), waited)
       }
       await new Promise((r) => setTimeout(r, Math.min(LOCK_POLL_MS, timeoutMs - waited)))
+    }
+  }
+
+  /**
+   * Make the lock file with `info` in it, in one step: written and synced under a name of its own, then hard-linked to
+   * the lock's name, which fails if a lock is there. Created empty and written after, a run that lost the race in
+   * between read an empty file and named no holder. False when another run holds the lock. A file that could not be
+   * written (a full disk) is never linked, so it cannot hold every later run out.
+   */
+  private async createLockFile(info: LockInfo): Promise<boolean> {
+    const tmp = `${this.lockPath}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+    try {
+      const h = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+      try {
+        await h.writeFile(JSON.stringify(info, null, 2) + '\n')
+        await h.sync()
+      } finally {
+        await h.close()
+      }
+      await fs.link(tmp, this.lockPath)
+      return true
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw e
+    } finally {
+      await fs.rm(tmp, {force: true}).catch(() => {})
     }
   }
 
@@ -369,7 +380,7 @@ export class FileStateStore implements StateStore {
       return JSON.parse(await fs.readFile(this.lockPath, 'utf8')) as LockInfo
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-      // A lock file being written right now, or garbage: report it as held by an unknown holder.
+      // Garbage (a lock file appears whole, see createLockFile): report it as held by an unknown holder.
       return unknownHolder()
     }
   }

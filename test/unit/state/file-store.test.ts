@@ -1,8 +1,8 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, promises as fsPromises, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import os, {tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateDocument} from '../../../engine/model/state.js'
 import {FileStateStore} from '../../../engine/state/file-store.js'
 import {LockHeldError, StateCorruptError, StateError, StateVersionError} from '../../../engine/state/errors.js'
@@ -76,6 +76,39 @@ describe('FileStateStore', () => {
     await a.unlock(held.id)
     const again = await store().lock('plan', 0)
     expect(again.operation).toBe('plan')
+  })
+
+  it('a lock file never exists without its holder in it, so a run that loses the race names the holder', async () => {
+    // A loser reads the lock file as soon as its own create fails. The file used to be created empty and written
+    // after, and a loser in between reported "lock unknown held by unknown" (seen in the concurrency test). Now it
+    // appears with its contents in one step: after every file-system call of lock(), it is absent or whole.
+    const seen: string[] = []
+    const look = () => {
+      if (existsSync(`${file}.lock`)) seen.push(readFileSync(`${file}.lock`, 'utf8'))
+    }
+    const open = fsPromises.open.bind(fsPromises)
+    const link = fsPromises.link.bind(fsPromises)
+    const spies = [
+      vi.spyOn(fsPromises, 'open').mockImplementation(async (...args: Parameters<typeof open>) => {
+        const handle = await open(...args)
+        look()
+        return handle
+      }),
+      vi.spyOn(fsPromises, 'link').mockImplementation(async (...args: Parameters<typeof link>) => {
+        await link(...args)
+        look()
+      }),
+    ]
+    try {
+      const held = await store().lock('apply', 0)
+      expect(seen.length).toBeGreaterThan(0)
+      for (const text of seen) expect(JSON.parse(text)).toMatchObject({id: held.id})
+      const err = (await store().lock('apply', 0).catch((e: unknown) => e)) as Error
+      expect(err.message).toContain(`lock ${held.id} held by`)
+      expect(readdirSync(path.dirname(file)).filter((f) => f.includes('.lock'))).toEqual(['state.json.lock'])
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+    }
   })
 
   it('waits for a lock up to the timeout', async () => {
