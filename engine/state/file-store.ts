@@ -17,7 +17,8 @@ const READ_ATTEMPTS = 3
 /**
  * The local state backend: one JSON file, written as temp file → fsync → rename (never truncate-then-write, the
  * cause of Terraform's empty state files), with the previous version kept as `<file>.backup`. The lock is a
- * `<file>.lock` file created with O_EXCL, holding the LockInfo as JSON.
+ * `<file>.lock` file holding the LockInfo as JSON, made whole in one step (written under a name of its own, then
+ * hard-linked to the lock's name, which fails when a lock is there).
  *
  * Checkpoints during an apply are appended to `<file>.journal` (see journal.ts), one synced line each, so that a
  * checkpoint costs the size of its change: rewriting the whole file every time made an apply quadratic. Reading is
