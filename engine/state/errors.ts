@@ -59,6 +59,11 @@ export function newLockInfo(operation: string, version: string): LockInfo {
   }
 }
 
+/** The holder named when a lock record cannot be read (garbage, or a lock row without one). */
+export function unknownHolder(): LockInfo {
+  return {id: 'unknown', operation: 'unknown', who: 'unknown', host: 'unknown', pid: 0, created: 'unknown', version: 'unknown'}
+}
+
 export function describeLock(l: LockInfo): string {
   return `lock ${l.id} held by ${l.who} on ${l.host} (pid ${l.pid}) for ${l.operation} since ${l.created}`
 }

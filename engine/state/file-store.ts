@@ -4,7 +4,7 @@ import type {FileHandle} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type {StateChanges, StateDocument} from '../model/state.js'
-import {LockHeldError, StateCorruptError, StateError, newLockInfo, type LockInfo} from './errors.js'
+import {LockHeldError, StateCorruptError, StateError, newLockInfo, unknownHolder, type LockInfo} from './errors.js'
 import {foldJournal, formatJournalHeader, formatJournalRecord, parseJournalFile} from './journal.js'
 import {checkState, parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
@@ -183,20 +183,13 @@ export class FileStateStore implements StateStore {
     if (this.base) await this.checkUnchanged(this.base)
     const text = serializeState(doc)
     const dir = path.dirname(this.file)
-    const tmp = `${this.file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+    const tmp = tempName(this.file)
     try {
-      const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-      try {
-        if (crashDue(`${why}-temp`)) {
-          await handle.writeFile(text.slice(0, text.length >> 1), 'utf8')
-          await handle.sync()
-          await crashNow()
-        }
-        await handle.writeFile(text, 'utf8')
-        await handle.sync()
-      } finally {
-        await handle.close()
+      if (crashDue(`${why}-temp`)) {
+        await writeSynced(tmp, text.slice(0, text.length >> 1))
+        await crashNow()
       }
+      await writeSynced(tmp, text)
       // Keep the previous version. A crash between these two renames leaves the old state in place.
       await this.keepBackup()
       if (crashDue(`${why}-backup`)) await crashNow()
@@ -228,14 +221,14 @@ export class FileStateStore implements StateStore {
    */
   private async keepBackup(): Promise<void> {
     const backup = `${this.file}.backup`
-    const tmp = `${backup}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+    const tmp = tempName(backup)
     try {
       try {
         await fs.link(this.file, tmp)
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
         if (code === 'ENOENT') return // no file yet: nothing to keep
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw e
+        if (!NO_HARD_LINKS.has(code ?? '')) throw e
         await fs.copyFile(this.file, tmp, constants.COPYFILE_EXCL)
         const h = await fs.open(tmp, 'r')
         try {
@@ -335,15 +328,10 @@ export class FileStateStore implements StateStore {
    * written (a full disk) is never linked, so it cannot hold every later run out.
    */
   private async createLockFile(info: LockInfo): Promise<boolean> {
-    const tmp = `${this.lockPath}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+    const text = JSON.stringify(info, null, 2) + '\n'
+    const tmp = tempName(this.lockPath)
     try {
-      const h = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-      try {
-        await h.writeFile(JSON.stringify(info, null, 2) + '\n')
-        await h.sync()
-      } finally {
-        await h.close()
-      }
+      await writeSynced(tmp, text)
       await fs.link(tmp, this.lockPath)
       return true
     } catch (e) {
@@ -392,8 +380,26 @@ export class FileStateStore implements StateStore {
   }
 }
 
-function unknownHolder(): LockInfo {
-  return {id: 'unknown', operation: 'unknown', who: 'unknown', host: 'unknown', pid: 0, created: 'unknown', version: 'unknown'}
+/** What a failed hard link says on a file system (or between two) that has none. */
+const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK'])
+
+/** A name beside `file` for a temporary file of this process. */
+function tempName(file: string): string {
+  return `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
+}
+
+/**
+ * Create `file` (never an existing one: O_EXCL) holding `text`, synced. A write that fails part-way (a full disk)
+ * leaves a file that may be short or empty: the caller removes it.
+ */
+async function writeSynced(file: string, text: string): Promise<void> {
+  const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+  try {
+    await handle.writeFile(text, 'utf8')
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 function isDeadLocalHolder(l: LockInfo): boolean {

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import pg from 'pg'
 import type {StateChanges, StateDocument} from '../model/state.js'
-import {LockHeldError, StateCorruptError, StateError, newLockInfo, type LockInfo} from './errors.js'
+import {LockHeldError, StateCorruptError, StateError, newLockInfo, unknownHolder, type LockInfo} from './errors.js'
 import {foldJournal, parseRecord, toRecord, type JournalRecord} from './journal.js'
 import {checkState, parseState, serializeState} from './state-document.js'
 import type {StateStore} from './store.js'
@@ -559,10 +559,6 @@ const ADVISORY_LOCK_MATCH =
 /** A signed 64-bit advisory lock key from a name: the first 8 bytes of its SHA-256. */
 function advisoryKey(name: string): bigint {
   return createHash('sha256').update(name).digest().readBigInt64BE(0)
-}
-
-function unknownHolder(): LockInfo {
-  return {id: 'unknown', operation: 'unknown', who: 'unknown', host: 'unknown', pid: 0, created: 'unknown', version: 'unknown'}
 }
 
 function ignoreError(): void {}
