@@ -325,7 +325,8 @@ export class FileStateStore implements StateStore {
    * Make the lock file with `info` in it, in one step: written and synced under a name of its own, then hard-linked to
    * the lock's name, which fails if a lock is there. Created empty and written after, a run that lost the race in
    * between read an empty file and named no holder. False when another run holds the lock. A file that could not be
-   * written (a full disk) is never linked, so it cannot hold every later run out.
+   * written (a full disk) is never linked, so it cannot hold every later run out. Where the file system has no hard
+   * links (as keepBackup allows for), the lock file is created exclusively and written in place, as before.
    */
   private async createLockFile(info: LockInfo): Promise<boolean> {
     const text = JSON.stringify(info, null, 2) + '\n'
@@ -335,10 +336,18 @@ export class FileStateStore implements StateStore {
       await fs.link(tmp, this.lockPath)
       return true
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
-      throw e
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') return false
+      if (!NO_HARD_LINKS.has(code ?? '')) throw e
     } finally {
       await fs.rm(tmp, {force: true}).catch(() => {})
+    }
+    try {
+      await writeSynced(this.lockPath, text)
+      return true
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw e
     }
   }
 

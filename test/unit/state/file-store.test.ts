@@ -111,6 +111,21 @@ describe('FileStateStore', () => {
     }
   })
 
+  it('takes the lock on a file system without hard links (EPERM from link), and still refuses a second holder', async () => {
+    const spy = vi.spyOn(fsPromises, 'link').mockRejectedValue(Object.assign(new Error('EPERM: operation not permitted, link'), {code: 'EPERM'}))
+    try {
+      const held = await store().lock('apply', 0)
+      expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({id: held.id})
+      const err = (await store().lock('plan', 0).catch((e: unknown) => e)) as Error
+      expect(err).toBeInstanceOf(LockHeldError)
+      expect(err.message).toContain(`lock ${held.id} held by`)
+      await store().unlock(held.id)
+      expect(readdirSync(path.dirname(file)).filter((f) => f.includes('.lock'))).toEqual([])
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('waits for a lock up to the timeout', async () => {
     const a = store()
     const held = await a.lock('apply', 0)
